@@ -1,0 +1,1 @@
+"""Fakes that tests run for real: servers on loopback, clocks."""
