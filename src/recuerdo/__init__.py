@@ -1,0 +1,60 @@
+"""recuerdo: long-term memory for WhatsApp customer-service bots.
+
+>>> from recuerdo import Memory, Role   # doctest: +SKIP
+"""
+
+from recuerdo.errors import (
+    ClientNotFound,
+    ConfigurationError,
+    Conflict,
+    InvalidContent,
+    InvalidCursor,
+    InvalidIdentifier,
+    InvalidInput,
+    InvalidRole,
+    NaiveDatetime,
+    NotFound,
+    RecuerdoError,
+    StorageError,
+)
+from recuerdo.memory import Memory
+from recuerdo.model import (
+    Client,
+    ContentType,
+    Conversation,
+    Handoff,
+    Message,
+    NewMessage,
+    Page,
+    Recorded,
+    Role,
+)
+from recuerdo.settings import Settings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "ClientNotFound",
+    "ConfigurationError",
+    "Conflict",
+    "ContentType",
+    "Conversation",
+    "Handoff",
+    "InvalidContent",
+    "InvalidCursor",
+    "InvalidIdentifier",
+    "InvalidInput",
+    "InvalidRole",
+    "Memory",
+    "Message",
+    "NaiveDatetime",
+    "NewMessage",
+    "NotFound",
+    "Page",
+    "Recorded",
+    "RecuerdoError",
+    "Role",
+    "Settings",
+    "StorageError",
+]

@@ -1,0 +1,511 @@
+"""``Memory``: the facade every edge calls (HTTP API, CLI, jobs, importers, your bot).
+
+>>> async with await Memory.open("sqlite:///data/recuerdo.db") as memory:   # doctest: +SKIP
+...     await memory.save_thread_id("573003913251@s.whatsapp.net", "thread_abc")
+...     await memory.record_message("573003913251", "user", "Hola, ¿tienen envíos?")
+...     page = await memory.history("573003913251", limit=20)
+
+Validation and rules that need no database live here; storage rules live in ``store/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+from recuerdo.errors import ClientNotFound, InvalidContent, InvalidCursor, InvalidInput
+from recuerdo.identity import Who, parse_who
+from recuerdo.model import (
+    Client,
+    ContentType,
+    Conversation,
+    Handoff,
+    Message,
+    NewMessage,
+    Page,
+    Recorded,
+    Role,
+    require_aware,
+)
+from recuerdo.settings import Settings
+from recuerdo.store import Store, client_ops, open_store, ops, resolve_url
+from recuerdo.store.ops import PreparedMessage
+from recuerdo.store.query import Op, Row
+from recuerdo.store.rows import as_dt, as_opt_dt, to_client, to_conversation, to_message
+from recuerdo.store.schema import ROLE_CODES
+
+T = TypeVar("T")
+_CONTENT_TYPES = frozenset(c.value for c in ContentType)
+_MAX_ID = 255
+_MAX_METADATA = 16 * 1024
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class Memory:
+    """Long-term memory of every client of one tenant. Open with :meth:`open`."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        tenant: str | None = None,
+        clock: Clock | None = None,
+        _tenant_ids: dict[str, int] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.tenant = tenant or settings.tenant
+        self.clock: Clock = clock or SystemClock()
+        self._tenant_ids = _tenant_ids if _tenant_ids is not None else {}
+        self._owner = _tenant_ids is None
+
+    @classmethod
+    async def open(
+        cls,
+        url: str | None = None,
+        *,
+        settings: Settings | None = None,
+        tenant: str | None = None,
+        clock: Clock | None = None,
+        migrate: bool | None = None,
+    ) -> Memory:
+        """Open the database at ``url`` (default: a SQLite file under ``data_dir``)."""
+        settings = settings or Settings()
+        resolved = resolve_url(url, settings)
+        run_migrations = settings.migrate_on_open if migrate is None else migrate
+        store = await open_store(resolved, settings, migrate=run_migrations)
+        return cls(store, settings, tenant=tenant, clock=clock)
+
+    def for_tenant(self, tenant: str) -> Memory:
+        """A view of the same database scoped to another tenant."""
+        return Memory(
+            self.store, self.settings, tenant=tenant, clock=self.clock, _tenant_ids=self._tenant_ids
+        )
+
+    async def close(self) -> None:
+        """Finish pending writes and close the database (only the view that opened it does)."""
+        if self._owner:
+            await self.store.close()
+
+    async def __aenter__(self) -> Memory:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- threads (the seed's saveThreadId / getThreadId) ---------------------------------------
+
+    async def save_thread_id(self, who: str, thread_id: str, provider: str | None = None) -> Client:
+        """Set the client's current LLM thread; a different thread starts a new conversation.
+
+        >>> client = await memory.save_thread_id("573003913251", "thread_abc")  # doctest: +SKIP
+        """
+        parsed = self._who(who)
+        thread_id = _short_text(thread_id, "thread_id", required=True)
+        provider = _short_text(provider, "provider") if provider is not None else None
+        tenant, now = await self._tenant_id(), self.clock.now()
+        return await self._write_client(
+            lambda: client_ops.save_thread(tenant, parsed.lookup_keys, thread_id, provider, now)
+        )
+
+    async def get_thread_id(self, who: str) -> str | None:
+        """The client's current thread id, or ``None`` for a client never seen."""
+        found = await self._find_row(self._who(who))
+        return None if found is None else found["thread_id"]
+
+    # -- messages ------------------------------------------------------------------------------
+
+    async def record_message(
+        self,
+        who: str,
+        role: Role | str,
+        content: str,
+        *,
+        at: datetime | None = None,
+        thread_id: str | None = None,
+        external_id: str | None = None,
+        content_type: str = "text",
+        metadata: dict[str, Any] | None = None,
+        profile_name: str | None = None,
+    ) -> Recorded:
+        """Store one message (the seed's ``saveMessageToHistory``). A repeated ``external_id``
+        stores nothing and answers the stored message with ``created=False``."""
+        item = NewMessage(
+            who, role, content, at, thread_id, external_id, content_type, metadata, profile_name
+        )
+        prepared = self._prepare(item)
+        return (await self._record([prepared]))[0]
+
+    async def record_many(self, items: Sequence[NewMessage]) -> list[Recorded]:
+        """Record several messages (validated all first: one bad item stores none of them)."""
+        prepared = []
+        for index, item in enumerate(items):
+            try:
+                prepared.append(self._prepare(item))
+            except InvalidInput as exc:
+                raise type(exc)(f"item {index}: {exc.message}", index=index, **exc.details) from None
+        return await self._record(prepared)
+
+    async def _record(self, prepared: Sequence[PreparedMessage]) -> list[Recorded]:
+        tenant, now = await self._tenant_id(), self.clock.now()
+        idle = timedelta(hours=self.settings.idle_timeout_hours)
+
+        async def one(p: PreparedMessage) -> Recorded:
+            row, created = await self.store.write(lambda: ops.record(tenant, p, idle, now))
+            return Recorded(to_message(row), created)
+
+        if len(prepared) == 1:
+            return [await one(prepared[0])]
+        return list(await asyncio.gather(*(one(p) for p in prepared)))
+
+    def _prepare(self, item: NewMessage) -> PreparedMessage:
+        parsed = self._who(item.who)
+        role = Role.parse(item.role)
+        content_type = item.content_type or ContentType.TEXT.value
+        if content_type not in _CONTENT_TYPES:
+            raise InvalidInput(
+                f"unknown content_type {content_type!r}; accepted: {', '.join(sorted(_CONTENT_TYPES))}"
+            )
+        content = _content(item.content, content_type, self.settings.max_content_bytes)
+        at = require_aware(item.at, "at") if item.at is not None else self.clock.now()
+        metadata = _metadata(item.metadata)
+        return PreparedMessage(
+            keys=parsed.lookup_keys,
+            role=role.value,
+            role_code=ROLE_CODES[role.value],
+            content=content,
+            content_type=content_type,
+            at=at,
+            thread_id=_short_text(item.thread_id, "thread_id"),
+            external_id=_short_text(item.external_id, "external_id"),
+            metadata=metadata,
+            profile_name=_short_text(item.profile_name, "profile_name"),
+        )
+
+    async def history(
+        self,
+        who: str,
+        *,
+        limit: int = 50,
+        before: str | None = None,
+        conversation_id: int | None = None,
+        roles: Sequence[Role | str] | None = None,
+    ) -> Page[Message]:
+        """A client's messages, newest first; pass ``next_cursor`` as ``before`` for older ones."""
+        limit = _limit(limit)
+        role_names = [Role.parse(r).value for r in roles] if roles else None
+        position = _decode_cursor(before) if before else None
+        row = await self._require_row(who)
+        rows = await self.store.read(
+            lambda: client_ops.history(
+                row["id"],
+                limit=limit + 1,
+                before=(as_dt(position[0]), int(position[1])) if position else None,
+                conversation_id=conversation_id,
+                roles=role_names,
+            )
+        )
+        items = [to_message(r) for r in rows[:limit]]
+        cursor = None
+        if len(rows) > limit:
+            last = items[-1]
+            cursor = _encode_cursor(last.at.isoformat(), last.id)
+        return Page(tuple(items), cursor)
+
+    # -- clients -------------------------------------------------------------------------------
+
+    async def client(self, who: str) -> Client:
+        """The client's record; :class:`ClientNotFound` if nobody is known as ``who``."""
+        row = await self._require_row(who)
+        return await self._to_client(row)
+
+    async def find_client(self, who: str) -> Client | None:
+        """Like :meth:`client`, but ``None`` for an unknown client."""
+        row = await self._find_row(self._who(who))
+        return None if row is None else await self._to_client(row)
+
+    async def update_client(
+        self,
+        who: str,
+        *,
+        customer_name: str | None = None,
+        clear_customer_name: bool = False,
+        add_tags: Sequence[str] = (),
+        remove_tags: Sequence[str] = (),
+        attributes: dict[str, Any] | None = None,
+        name_source: str = "operator",
+    ) -> Client:
+        """Change name, tags (add/remove) and attributes (merged; ``None`` removes a key).
+
+        A name with ``name_source="conversation"`` never overwrites one an operator set.
+        """
+        parsed = self._who(who)
+        changes = client_ops.ClientChanges(
+            customer_name=_short_text(customer_name, "customer_name"),
+            clear_customer_name=clear_customer_name,
+            name_source=name_source,
+            add_tags=tuple(_tag(t) for t in add_tags),
+            remove_tags=tuple(_tag(t) for t in remove_tags),
+            attributes=_metadata(attributes, "attributes"),
+        )
+        tenant, now = await self._tenant_id(), self.clock.now()
+        return await self._write_client(
+            lambda: client_ops.update_client(tenant, parsed.lookup_keys, who, changes, now)
+        )
+
+    async def link_identifier(self, who: str, identifier: str) -> Client:
+        """Make ``identifier`` (another phone, a lid, a BSUID) find the client ``who`` names."""
+        parsed, new = self._who(who), self._who(identifier)
+        tenant, now = await self._tenant_id(), self.clock.now()
+
+        def op() -> Op[Row]:
+            row: Row | None = None
+            for key in new.lookup_keys:
+                row = yield from client_ops.link_identifier(
+                    tenant, parsed.lookup_keys, who, key, now
+                )
+            assert row is not None
+            return row
+
+        return await self._write_client(op)
+
+    async def clients(
+        self,
+        *,
+        tag: str | None = None,
+        name: str | None = None,
+        active_since: datetime | None = None,
+        paused: bool | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Client]:
+        """Clients of this tenant, most recently active first, with paging."""
+        limit = _limit(limit)
+        since = require_aware(active_since, "active_since") if active_since else None
+        after = None
+        if cursor:
+            at_text, cid = _decode_cursor(cursor)
+            after = (as_opt_dt(at_text or None), int(cid))
+        tenant = await self._tenant_id()
+        rows = await self.store.read(
+            lambda: client_ops.list_clients(
+                tenant, tag=tag, name=name, active_since=since, paused=paused,
+                limit=limit + 1, after=after,
+            )
+        )
+        items = [await self._to_client(r) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = items[-1]
+            stamp = last.last_interaction_at.isoformat() if last.last_interaction_at else ""
+            next_cursor = _encode_cursor(stamp, last.id)
+        return Page(tuple(items), next_cursor)
+
+    async def conversations(
+        self, who: str, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Conversation]:
+        """The client's conversations, newest first."""
+        limit = _limit(limit)
+        before = int(_decode_cursor(cursor)[1]) if cursor else None
+        row = await self._require_row(who)
+        rows = await self.store.read(
+            lambda: client_ops.list_conversations(row["id"], limit=limit + 1, before_id=before)
+        )
+        items = tuple(to_conversation(r) for r in rows[:limit])
+        next_cursor = _encode_cursor("", items[-1].id) if len(rows) > limit else None
+        return Page(items, next_cursor)
+
+    async def close_conversation(
+        self, who: str, conversation_id: int | None = None, *, reason: str = "closed"
+    ) -> int | None:
+        """Close the given (default: the open) conversation; answer its id, or ``None``."""
+        parsed = self._who(who)
+        tenant, now = await self._tenant_id(), self.clock.now()
+        return await self.store.write(
+            lambda: client_ops.close_conversation(
+                tenant, parsed.lookup_keys, who, conversation_id, reason, now
+            )
+        )
+
+    async def close_idle_conversations(self, now: datetime | None = None) -> int:
+        """Close every conversation idle for longer than the idle timeout; answer how many."""
+        moment = require_aware(now, "now") if now else self.clock.now()
+        cutoff = moment - timedelta(hours=self.settings.idle_timeout_hours)
+        closed = 0
+        while True:
+            pairs = await self.store.read(lambda: client_ops.idle_conversations(cutoff, 500))
+            if not pairs:
+                return closed
+            closed += await self.store.write(lambda: client_ops.close_idle(pairs, cutoff))
+            if len(pairs) < 500:
+                return closed
+
+    # -- handoff (BuilderBot's blacklist, persistent) ------------------------------------------
+
+    async def pause_bot(self, who: str, *, by: str, reason: str | None = None) -> Handoff:
+        """Mark that a human has taken over: the bot must not answer this client."""
+        parsed = self._who(who)
+        by = _short_text(by, "by", required=True)
+        reason = _short_text(reason, "reason", limit=1000)
+        return await self._handoff(parsed, paused=True, by=by, reason=reason)
+
+    async def resume_bot(self, who: str) -> Handoff:
+        """Hand the client back to the bot."""
+        return await self._handoff(self._who(who), paused=False, by=None, reason=None)
+
+    async def bot_paused(self, who: str) -> bool:
+        """What the bot checks before answering."""
+        return (await self.handoff(who)).paused
+
+    async def handoff(self, who: str) -> Handoff:
+        row = await self._find_row(self._who(who))
+        return Handoff(paused=False) if row is None else _handoff_of(row)
+
+    async def _handoff(
+        self, parsed: Who, *, paused: bool, by: str | None, reason: str | None
+    ) -> Handoff:
+        tenant, now = await self._tenant_id(), self.clock.now()
+        row = await self.store.write(
+            lambda: client_ops.set_handoff(
+                tenant, parsed.lookup_keys, paused=paused, by=by, reason=reason, now=now
+            )
+        )
+        return Handoff(paused=False) if row is None else _handoff_of(row)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _who(self, who: str) -> Who:
+        return parse_who(
+            who, default_region=self.settings.default_region, allow_groups=self.settings.allow_groups
+        )
+
+    async def _tenant_id(self) -> int:
+        cached = self._tenant_ids.get(self.tenant)
+        if cached is None:
+            now = self.clock.now()
+            cached = await self.store.write(lambda: ops.tenant_id(self.tenant, now))
+            self._tenant_ids[self.tenant] = cached
+        return cached
+
+    async def _find_row(self, parsed: Who) -> Row | None:
+        tenant = await self._tenant_id()
+        return await self.store.read(lambda: ops.find_client(tenant, parsed.lookup_keys))
+
+    async def _require_row(self, who: str) -> Row:
+        row = await self._find_row(self._who(who))
+        if row is None:
+            raise ClientNotFound(f"no client is known as {who!r}", who=who)
+        return row
+
+    async def _to_client(self, row: Row) -> Client:
+        identifiers = await self.store.read(lambda: client_ops.identifiers_of(row["id"]))
+        return to_client(row, self.tenant, identifiers)
+
+    async def _write_client(self, factory: Callable[[], Op[Row]]) -> Client:
+        return await self._to_client(await self.store.write(factory))
+
+
+def _handoff_of(row: Row) -> Handoff:
+    from recuerdo.store.rows import to_handoff
+
+    return to_handoff(row)
+
+
+def _content(content: object, content_type: str, max_bytes: int) -> str:
+    if not isinstance(content, str):
+        raise InvalidContent(f"content must be text, got {type(content).__name__}")
+    if "\x00" in content:
+        raise InvalidContent("content contains a NUL character (\\x00), which cannot be stored")
+    if not content.strip():
+        if content_type == ContentType.TEXT.value:
+            raise InvalidContent("content is empty; a text message needs some text")
+        content = f"<{content_type}>"
+    size = len(content.encode("utf-8"))
+    if size > max_bytes:
+        raise InvalidContent(
+            f"content is {size} bytes; the limit is {max_bytes} bytes "
+            "(setting RECUERDO_MAX_CONTENT_BYTES)",
+            size=size,
+            limit=max_bytes,
+        )
+    return content
+
+
+def _short_text(
+    value: object, name: str, *, required: bool = False, limit: int = _MAX_ID
+) -> str | None:
+    if value is None:
+        if required:
+            raise InvalidInput(f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be text, got {type(value).__name__}")
+    value = value.strip()
+    if not value:
+        if required:
+            raise InvalidInput(f"{name} is empty")
+        return None
+    if len(value) > limit or "\x00" in value:
+        raise InvalidInput(f"{name} must be at most {limit} characters without NUL")
+    return value
+
+
+def _tag(value: object) -> str:
+    tag = _short_text(value, "tag", required=True, limit=64)
+    assert tag is not None
+    return tag
+
+
+def _metadata(value: object, name: str = "metadata") -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{name} must be a JSON object, got {type(value).__name__}")
+    import json
+
+    try:
+        encoded = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{name} is not JSON-serialisable: {exc}") from None
+    if len(encoded.encode("utf-8")) > _MAX_METADATA or "\\u0000" in encoded:
+        raise InvalidInput(f"{name} must be at most {_MAX_METADATA} bytes of JSON without NUL")
+    return value
+
+
+def _limit(limit: int) -> int:
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
+        raise InvalidInput(f"limit must be an integer from 1 to 1000, got {limit!r}")
+    return limit
+
+
+def _encode_cursor(stamp: str, ident: int) -> str:
+    raw = f"v1|{stamp}|{ident}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        version, stamp, ident = base64.urlsafe_b64decode(padded).decode().split("|")
+        if version != "v1" or not ident.isdigit():
+            raise ValueError(cursor)
+        if stamp:
+            as_dt(stamp)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidCursor(
+            f"invalid cursor {cursor[:40]!r}: pass back the next_cursor recuerdo gave you"
+        ) from None
+    return stamp, ident

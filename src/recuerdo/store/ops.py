@@ -1,0 +1,290 @@
+"""The storage rules, written once as operations that both engines run (see ``query.py``).
+
+Conversation assignment lives here: a message joins the client's open conversation unless the
+idle timeout has passed or the thread changed; a message older than the open conversation (an
+import, a late webhook) is placed in the past conversation its time belongs to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from recuerdo.errors import StorageError
+from recuerdo.model import Identifier
+from recuerdo.store.query import NextId, Op, Query, Row, sql
+from recuerdo.store.rows import as_dt
+from recuerdo.store.schema import ROLE_COUNTER
+
+S_TENANT = sql("SELECT id FROM tenants WHERE slug = :slug")
+S_INSERT_TENANT = sql(
+    "INSERT INTO tenants (slug, created_at) VALUES (:slug, :at) ON CONFLICT (slug) DO NOTHING"
+)
+S_FIND_CLIENT = sql(
+    "SELECT c.* FROM identifiers i JOIN clients c ON c.id = i.client_id "
+    "WHERE i.tenant_id = :tenant_id AND i.kind = :kind AND i.value = :value"
+)
+S_INSERT_CLIENT = sql(
+    "INSERT INTO clients (tenant_id, profile_name, created_at, updated_at, tags, attributes, "
+    "total_conversations, total_messages, bot_paused) "
+    "VALUES (:tenant_id, :profile_name, :at, :at, :tags, :attributes, 0, 0, false) RETURNING *"
+)
+S_INSERT_IDENTIFIER = sql(
+    "INSERT INTO identifiers (tenant_id, kind, value, client_id, created_at) "
+    "VALUES (:tenant_id, :kind, :value, :client_id, :at) "
+    "ON CONFLICT (tenant_id, kind, value) DO NOTHING RETURNING client_id"
+)
+S_DELETE_CLIENT = sql("DELETE FROM clients WHERE id = :id")
+# A no-op update takes the row lock on engines with row locks and returns the fresh row.
+S_LOCK_CLIENT = sql("UPDATE clients SET updated_at = updated_at WHERE id = :id RETURNING *")
+S_CLIENT = sql("SELECT * FROM clients WHERE id = :id")
+S_IDENTIFIERS = sql(
+    "SELECT kind, value FROM identifiers WHERE client_id = :client_id ORDER BY kind, value"
+)
+S_MESSAGE_BY_EXTERNAL = sql(
+    "SELECT * FROM messages WHERE client_id = :client_id AND external_id = :external_id"
+)
+S_CONVERSATION = sql("SELECT * FROM conversations WHERE client_id = :client_id AND id = :id")
+S_CONVERSATION_BEFORE = sql(
+    "SELECT * FROM conversations WHERE client_id = :client_id AND started_at <= :at "
+    "ORDER BY started_at DESC, id DESC LIMIT 1"
+)
+S_CONVERSATION_AFTER = sql(
+    "SELECT * FROM conversations WHERE client_id = :client_id AND started_at > :at "
+    "ORDER BY started_at, id LIMIT 1"
+)
+S_INSERT_CONVERSATION = sql(
+    "INSERT INTO conversations (client_id, id, thread_id, started_at, last_message_at, ended_at, "
+    "end_reason, n_user, n_assistant, n_operator, n_system, summary_status) "
+    "VALUES (:client_id, :id, :thread_id, :at, :at, :ended_at, :end_reason, 0, 0, 0, 0, 'pending')"
+)
+S_CLOSE_CONVERSATION = sql(
+    "UPDATE conversations SET ended_at = last_message_at, end_reason = :reason "
+    "WHERE client_id = :client_id AND id = :id AND ended_at IS NULL"
+)
+S_SET_CONVERSATION_THREAD = sql(
+    "UPDATE conversations SET thread_id = :thread_id WHERE client_id = :client_id AND id = :id"
+)
+S_SET_OPEN_CONVERSATION = sql(
+    "UPDATE clients SET open_conversation_id = :conversation_id, "
+    "total_conversations = total_conversations + 1 WHERE id = :client_id"
+)
+S_COUNT_PAST_CONVERSATION = sql(
+    "UPDATE clients SET total_conversations = total_conversations + 1 WHERE id = :client_id"
+)
+S_INSERT_MESSAGE = sql(
+    "INSERT INTO messages (client_id, id, conversation_id, thread_id, at, role, content, "
+    "content_type, external_id, metadata) VALUES (:client_id, :id, :conversation_id, :thread_id, "
+    ":at, :role, :content, :content_type, :external_id, :metadata)"
+)
+_BUMP = (
+    "UPDATE conversations SET {counter} = {counter} + 1, "
+    "last_message_at = CASE WHEN last_message_at < :at THEN :at ELSE last_message_at END, "
+    "started_at = CASE WHEN started_at > :at THEN :at ELSE started_at END, "
+    "ended_at = CASE WHEN ended_at IS NOT NULL AND ended_at < :at THEN :at ELSE ended_at END, "
+    "summary_status = CASE WHEN ended_at IS NOT NULL AND summary_status <> 'pending' "
+    "THEN 'pending' ELSE summary_status END "
+    "WHERE client_id = :client_id AND id = :id"
+)
+S_BUMP_CONVERSATION = {role: sql(_BUMP.format(counter=col)) for role, col in ROLE_COUNTER.items()}
+S_BUMP_CLIENT = sql(
+    "UPDATE clients SET total_messages = total_messages + 1, "
+    "last_interaction_at = CASE WHEN last_interaction_at IS NULL OR last_interaction_at < :at "
+    "THEN :at ELSE last_interaction_at END, "
+    "profile_name = COALESCE(:profile_name, profile_name), "
+    "thread_id = COALESCE(thread_id, :thread_id), updated_at = :now WHERE id = :client_id"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedMessage:
+    """A validated message, ready for storage (``Memory`` validates; the store trusts)."""
+
+    keys: tuple[Identifier, ...]
+    role: str
+    role_code: int
+    content: str
+    content_type: str
+    at: datetime
+    thread_id: str | None
+    external_id: str | None
+    metadata: dict[str, Any] | None
+    profile_name: str | None
+
+
+def tenant_id(slug: str, now: datetime) -> Op[int]:
+    row = yield Query(S_TENANT, {"slug": slug}, "one")
+    if row is None:
+        yield Query(S_INSERT_TENANT, {"slug": slug, "at": now})
+        row = yield Query(S_TENANT, {"slug": slug}, "one")
+    if row is None:
+        raise StorageError(f"tenant {slug!r} could not be created")
+    return int(row["id"])
+
+
+def find_client(tenant: int, keys: Sequence[Identifier]) -> Op[Row | None]:
+    for key in keys:
+        row = yield Query(
+            S_FIND_CLIENT, {"tenant_id": tenant, "kind": key.kind.value, "value": key.value}, "one"
+        )
+        if row is not None:
+            return row  # type: ignore[no-any-return]
+    return None
+
+
+def ensure_client(
+    tenant: int, keys: Sequence[Identifier], at: datetime, profile_name: str | None = None
+) -> Op[tuple[Row, bool]]:
+    """The client any of ``keys`` names, created with all of them if none does."""
+    row = yield from find_client(tenant, keys)
+    if row is not None:
+        return row, False
+    client = yield Query(
+        S_INSERT_CLIENT,
+        {"tenant_id": tenant, "profile_name": profile_name, "at": at, "tags": [], "attributes": {}},
+        "one",
+    )
+    claimed = yield from _claim(tenant, keys[0], client["id"], at)
+    if not claimed:
+        # Another writer created this client between our lookup and insert (PostgreSQL only).
+        yield Query(S_DELETE_CLIENT, {"id": client["id"]})
+        row = yield from find_client(tenant, keys)
+        if row is None:
+            raise StorageError("client vanished while it was being created; retry")
+        return row, False
+    for key in keys[1:]:
+        yield from _claim(tenant, key, client["id"], at)
+    return client, True
+
+
+def _claim(tenant: int, key: Identifier, client_id: int, at: datetime) -> Op[bool]:
+    row = yield Query(
+        S_INSERT_IDENTIFIER,
+        {
+            "tenant_id": tenant,
+            "kind": key.kind.value,
+            "value": key.value,
+            "client_id": client_id,
+            "at": at,
+        },
+        "one",
+    )
+    return row is not None
+
+
+def locked_client(client_id: int) -> Op[Row]:
+    row = yield Query(S_LOCK_CLIENT, {"id": client_id}, "one")
+    if row is None:
+        raise StorageError(f"client {client_id} disappeared during the write; retry")
+    return row  # type: ignore[no-any-return]
+
+
+def record(
+    tenant: int, m: PreparedMessage, idle: timedelta, now: datetime
+) -> Op[tuple[Row, bool]]:
+    """Store one message; answer ``(message_row, created)``. Idempotent on ``external_id``."""
+    client, created = yield from ensure_client(tenant, m.keys, m.at, m.profile_name)
+    client_id = client["id"]
+    if m.external_id is not None and not created:
+        existing = yield Query(
+            S_MESSAGE_BY_EXTERNAL, {"client_id": client_id, "external_id": m.external_id}, "one"
+        )
+        if existing is not None:
+            return existing, False
+    if not created:
+        client = yield from locked_client(client_id)
+    conversation_id = yield from _conversation_for(client, m.at, m.thread_id, idle)
+    message_id = yield NextId("messages")
+    row = {
+        "client_id": client_id,
+        "id": message_id,
+        "conversation_id": conversation_id,
+        "thread_id": m.thread_id,
+        "at": m.at,
+        "role": m.role_code,
+        "content": m.content,
+        "content_type": m.content_type,
+        "external_id": m.external_id,
+        "metadata": m.metadata,
+    }
+    yield Query(S_INSERT_MESSAGE, row)
+    yield Query(
+        S_BUMP_CONVERSATION[m.role], {"client_id": client_id, "id": conversation_id, "at": m.at}
+    )
+    yield Query(
+        S_BUMP_CLIENT,
+        {
+            "client_id": client_id,
+            "at": m.at,
+            "profile_name": m.profile_name,
+            "thread_id": m.thread_id,
+            "now": now,
+        },
+    )
+    return row, True
+
+
+def _conversation_for(
+    client: Row, at: datetime, thread_id: str | None, idle: timedelta
+) -> Op[int]:
+    client_id = client["id"]
+    open_id = client["open_conversation_id"]
+    if open_id is not None:
+        conv = yield Query(S_CONVERSATION, {"client_id": client_id, "id": open_id}, "one")
+        if conv is not None and at >= as_dt(conv["last_message_at"]):
+            changed = _thread_changed(conv, thread_id)
+            if not changed and at - as_dt(conv["last_message_at"]) <= idle:
+                if thread_id is not None and conv["thread_id"] is None:
+                    yield Query(
+                        S_SET_CONVERSATION_THREAD,
+                        {"client_id": client_id, "id": open_id, "thread_id": thread_id},
+                    )
+                return int(open_id)
+            reason = "thread_change" if changed else "idle"
+            yield Query(S_CLOSE_CONVERSATION, {"client_id": client_id, "id": open_id, "reason": reason})
+            return (yield from new_conversation(client_id, at, thread_id, open=True))
+    return (yield from _place_in_past(client_id, at, thread_id, idle, has_open=open_id is not None))
+
+
+def _place_in_past(
+    client_id: int, at: datetime, thread_id: str | None, idle: timedelta, *, has_open: bool
+) -> Op[int]:
+    """A message older than the open conversation's last one, or a client with none open."""
+    prev = yield Query(S_CONVERSATION_BEFORE, {"client_id": client_id, "at": at}, "one")
+    if prev is not None and not _thread_changed(prev, thread_id):
+        if at - as_dt(prev["last_message_at"]) <= idle:
+            return int(prev["id"])
+    nxt = yield Query(S_CONVERSATION_AFTER, {"client_id": client_id, "at": at}, "one")
+    if nxt is not None and not _thread_changed(nxt, thread_id):
+        if as_dt(nxt["started_at"]) - at <= idle:
+            return int(nxt["id"])
+    # A conversation of its own: closed if newer ones exist, else it is the open one.
+    return (yield from new_conversation(client_id, at, thread_id, open=nxt is None and not has_open))
+
+
+def new_conversation(client_id: int, at: datetime, thread_id: str | None, *, open: bool) -> Op[int]:
+    conversation_id = yield NextId("conversations")
+    yield Query(
+        S_INSERT_CONVERSATION,
+        {
+            "client_id": client_id,
+            "id": conversation_id,
+            "thread_id": thread_id,
+            "at": at,
+            "ended_at": None if open else at,
+            "end_reason": None if open else "idle",
+        },
+    )
+    if open:
+        yield Query(
+            S_SET_OPEN_CONVERSATION, {"client_id": client_id, "conversation_id": conversation_id}
+        )
+    else:
+        yield Query(S_COUNT_PAST_CONVERSATION, {"client_id": client_id})
+    return int(conversation_id)
+
+
+def _thread_changed(conv: Row, thread_id: str | None) -> bool:
+    return thread_id is not None and conv["thread_id"] is not None and conv["thread_id"] != thread_id

@@ -1,0 +1,134 @@
+"""The production engine: PostgreSQL 15+ through an asyncpg pool.
+
+Operations (``ops.py``) run in a transaction on a pooled connection; concurrent writers for the
+same client serialise on the client's row lock (``ops.locked_client``). A transaction that loses
+a race (deadlock, serialization failure, a unique key taken by a concurrent insert) is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import asyncpg
+from sqlalchemy.dialects.postgresql import asyncpg as pg_dialect
+
+from recuerdo.errors import RecuerdoError, StorageError
+from recuerdo.store.query import NextId, Op, Query, StatementCache, Step
+
+T = TypeVar("T")
+_RETRY_STATES = {"40001", "40P01", "23505"}
+_ATTEMPTS = 5
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name,
+            encoder=lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":")),
+            decoder=json.loads,
+            schema="pg_catalog",
+        )
+
+
+class PostgresStore:
+    capabilities = frozenset({"row_locks", "skip_locked", "multi_process_writers"})
+    needs_row_locks = True
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._statements = StatementCache(pg_dialect.dialect())
+        self._closed = False
+
+    @classmethod
+    async def connect(cls, dsn: str, *, min_size: int = 2, max_size: int = 16) -> PostgresStore:
+        try:
+            pool = await asyncpg.create_pool(
+                dsn, min_size=min_size, max_size=max_size, init=_init_connection
+            )
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
+        assert pool is not None
+        return cls(pool)
+
+    async def write(self, factory: Callable[[], Op[T]]) -> T:
+        """Run ``factory()`` in its own transaction, retrying lost races."""
+        delay = 0.005
+        for attempt in range(_ATTEMPTS):
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    return await self._drive(conn, factory())
+            except asyncpg.PostgresError as exc:
+                if getattr(exc, "sqlstate", None) in _RETRY_STATES and attempt < _ATTEMPTS - 1:
+                    await asyncio.sleep(delay)
+                    delay *= 2
+                    continue
+                raise StorageError(f"database error: {exc}") from exc
+            except (OSError, asyncpg.InterfaceError) as exc:
+                raise StorageError(f"database connection failed: {exc}") from exc
+        raise StorageError("write gave up after repeated conflicts")  # pragma: no cover
+
+    async def read(self, factory: Callable[[], Op[T]]) -> T:
+        try:
+            async with self._pool.acquire() as conn:
+                return await self._drive(conn, factory())
+        except RecuerdoError:
+            raise
+        except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
+            raise StorageError(f"read failed: {exc}") from exc
+
+    async def _drive(self, conn: asyncpg.Connection, op: Op[T]) -> T:
+        result: Any = None
+        try:
+            step: Step = op.send(None)
+            while True:
+                if isinstance(step, Query):
+                    result = await self._run(conn, step)
+                else:
+                    result = await self._next_id(conn, step)
+                step = op.send(result)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+    async def _run(self, conn: asyncpg.Connection, q: Query) -> Any:
+        text, names, bound = self._statements.compile(q.stmt)
+        if q.mode == "many":
+            rows = q.params
+            assert isinstance(rows, Sequence)
+            await conn.executemany(text, [_positional(names, p, None) for p in rows])
+            return None
+        assert isinstance(q.params, Mapping)
+        args = _positional(names, q.params, bound)
+        if q.mode == "one":
+            return await conn.fetchrow(text, *args)
+        if q.mode == "all":
+            return await conn.fetch(text, *args)
+        status = await conn.execute(text, *args)
+        return _rowcount(status)
+
+    async def _next_id(self, conn: asyncpg.Connection, step: NextId) -> int:
+        value = await conn.fetchval(f"SELECT nextval('{step.table}_id_seq')")
+        return int(value)
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._pool.close()
+
+
+def _positional(
+    names: tuple[str, ...] | None, params: Mapping[str, Any], bound: Mapping[str, Any] | None
+) -> list[Any]:
+    if not names:
+        return []
+    if bound:
+        merged = {**bound, **params}
+        return [merged[n] for n in names]
+    return [params[n] for n in names]
+
+
+def _rowcount(status: str) -> int:
+    tail = status.rsplit(" ", 1)[-1]
+    return int(tail) if tail.isdigit() else 0

@@ -1,0 +1,80 @@
+"""Storage operations written once, run by either engine.
+
+An operation is a generator that yields :class:`Query` (or :class:`NextId`) requests and receives
+their results. The SQLite engine drives it synchronously inside its single writer's transaction;
+the PostgreSQL engine drives it with ``await`` on a pooled connection. The business rules of
+storage (which conversation a message belongs to, counters, idempotency) therefore exist once.
+
+SQL is SQLAlchemy ``text()`` or Core constructs with named parameters; each engine compiles a
+statement once for its dialect and caches the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import TextClause, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement
+
+T = TypeVar("T")
+Row = Mapping[str, Any]
+Mode = Literal["one", "all", "exec", "many"]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Run ``stmt`` with ``params``; ``mode`` says what comes back.
+
+    one: the first row or ``None``; all: every row; exec: the row count; many: ``executemany`` over
+    a list of parameter dicts (returns ``None``).
+    """
+
+    stmt: ClauseElement
+    params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+    mode: Mode = "exec"
+
+
+@dataclass(frozen=True, slots=True)
+class NextId:
+    """Ask the engine for a new id of ``table`` (a sequence on PostgreSQL, a counter on SQLite)."""
+
+    table: str
+
+
+Step = Query | NextId
+Op = Generator[Step, Any, T]
+
+
+def sql(statement: str) -> TextClause:
+    """A portable SQL statement with ``:named`` parameters (compiled per dialect)."""
+    return text(statement)
+
+
+class StatementCache:
+    """Compiles statements per dialect into ``(sql_text, parameter_names, bound_values)``.
+
+    Text statements are module constants and are compiled once; Core statements built per call
+    (filters, paging) carry their values and are compiled each time.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
+        self._cache: dict[int, tuple[str, tuple[str, ...] | None, ClauseElement]] = {}
+
+    def compile(
+        self, stmt: ClauseElement
+    ) -> tuple[str, tuple[str, ...] | None, Mapping[str, Any] | None]:
+        if isinstance(stmt, TextClause):
+            hit = self._cache.get(id(stmt))
+            if hit is not None and hit[2] is stmt:
+                return hit[0], hit[1], None
+        compiled = stmt.compile(dialect=self._dialect, compile_kwargs={"render_postcompile": True})
+        names = tuple(compiled.positiontup) if compiled.positiontup else None
+        if not isinstance(stmt, TextClause):
+            return compiled.string, names, compiled.params
+        # Keep a reference to the statement so its id() cannot be reused while cached.
+        self._cache[id(stmt)] = (compiled.string, names, stmt)
+        return compiled.string, names, None

@@ -1,0 +1,128 @@
+"""Database rows to domain objects. Values arrive as each driver gives them (SQLite: ISO text and
+JSON text; PostgreSQL: datetimes and decoded JSON), so each converter accepts both."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from recuerdo.model import (
+    Client,
+    Conversation,
+    Handoff,
+    HandledBy,
+    Identifier,
+    IdentifierKind,
+    Message,
+    Role,
+)
+from recuerdo.store.schema import ROLE_NAMES
+
+Row = Mapping[str, Any]
+
+
+def as_dt(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def as_opt_dt(value: Any) -> datetime | None:
+    return None if value is None else as_dt(value)
+
+
+def as_json(value: Any) -> Any:
+    if isinstance(value, str | bytes):
+        return json.loads(value)
+    return value
+
+
+def db_time(value: datetime) -> str:
+    """The SQLite text form of a UTC datetime: fixed width, so text order is time order."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def to_message(row: Row) -> Message:
+    role = row["role"]
+    return Message(
+        id=int(row["id"]),
+        client_id=int(row["client_id"]),
+        conversation_id=int(row["conversation_id"]),
+        thread_id=row["thread_id"],
+        at=as_dt(row["at"]),
+        role=Role(ROLE_NAMES[role] if isinstance(role, int) else role),
+        content=row["content"],
+        content_type=row["content_type"],
+        external_id=row["external_id"],
+        metadata=as_json(row["metadata"]) or {},
+    )
+
+
+def to_client(row: Row, tenant: str, identifier_rows: Iterable[Row]) -> Client:
+    identifiers = tuple(Identifier(IdentifierKind(r["kind"]), r["value"]) for r in identifier_rows)
+    phone = next((i.value for i in identifiers if i.kind is IdentifierKind.PHONE), None)
+    return Client(
+        id=int(row["id"]),
+        tenant=tenant,
+        phone=phone,
+        identifiers=identifiers,
+        profile_name=row["profile_name"],
+        customer_name=row["customer_name"],
+        customer_name_source=row["customer_name_source"],
+        thread_id=row["thread_id"],
+        thread_provider=row["thread_provider"],
+        created_at=as_dt(row["created_at"]),
+        last_interaction_at=as_opt_dt(row["last_interaction_at"]),
+        total_conversations=int(row["total_conversations"]),
+        total_messages=int(row["total_messages"]),
+        tags=tuple(as_json(row["tags"]) or ()),
+        attributes=dict(as_json(row["attributes"]) or {}),
+        profile_summary=row["profile_summary"],
+        handoff=to_handoff(row),
+    )
+
+
+def to_handoff(row: Row) -> Handoff:
+    return Handoff(
+        paused=bool(row["bot_paused"]),
+        by=row["paused_by"],
+        reason=row["paused_reason"],
+        since=as_opt_dt(row["paused_at"]),
+    )
+
+
+def to_conversation(row: Row) -> Conversation:
+    counts = {
+        "user": int(row["n_user"]),
+        "assistant": int(row["n_assistant"]),
+        "manual_operator": int(row["n_operator"]),
+        "system": int(row["n_system"]),
+    }
+    bot, human = counts["assistant"] > 0, counts["manual_operator"] > 0
+    handled = (
+        HandledBy.BOTH
+        if bot and human
+        else HandledBy.BOT
+        if bot
+        else HandledBy.OPERATOR
+        if human
+        else HandledBy.NOBODY
+    )
+    return Conversation(
+        id=int(row["id"]),
+        client_id=int(row["client_id"]),
+        thread_id=row["thread_id"],
+        started_at=as_dt(row["started_at"]),
+        last_message_at=as_dt(row["last_message_at"]),
+        ended_at=as_opt_dt(row["ended_at"]),
+        end_reason=row["end_reason"],
+        counts=counts,
+        handled_by=handled,
+        summary=row["summary"],
+        summary_status=row["summary_status"],
+        outcome=row["outcome"],
+        topics=tuple(as_json(row["topics"]) or ()),
+    )

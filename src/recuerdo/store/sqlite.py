@@ -1,0 +1,257 @@
+"""The embedded engine: one SQLite file in WAL mode, one writer with group commit.
+
+Every write goes through one queue. The writer task takes everything queued, runs it in one
+transaction and commits once, so concurrent callers share a commit (and, with
+``synchronous=FULL``, its fsync); each caller's future resolves only after that commit. With
+FULL the commit runs in a thread so the event loop keeps accepting writes for the next batch;
+with NORMAL there is no fsync to wait for and everything stays on the loop (a thread hop would
+cost more than the write).
+
+Reads use a second connection; WAL lets them run while a write is in progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+from recuerdo.errors import RecuerdoError, StorageError
+from recuerdo.store.query import NextId, Op, Query, StatementCache, Step
+from recuerdo.store.rows import db_time
+
+T = TypeVar("T")
+_ID_BLOCK = 1000
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return db_time(value)
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return value
+
+
+class SQLiteStore:
+    """Runs storage operations on a SQLite file (see the module docstring)."""
+
+    capabilities = frozenset({"group_commit", "fts5"})
+    needs_row_locks = False
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: str = "NORMAL",
+        busy_timeout_ms: int = 10_000,
+        batch_max: int = 256,
+    ) -> None:
+        self.path = path
+        self.synchronous = synchronous.upper()
+        self._busy_timeout = busy_timeout_ms / 1000
+        self._batch_max = batch_max
+        self._statements = StatementCache(sqlite_dialect.dialect(paramstyle="named"))
+        self._writer = self._connect()
+        self._writer.execute("PRAGMA busy_timeout = 0")  # waits happen in _begin, off the loop
+        self._reader = self._connect()
+        self._reader.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+        self._ids: dict[str, list[int]] = {}
+        self._queue: list[tuple[Callable[[], Op[Any]], asyncio.Future[Any]]] = []
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    # -- writing -------------------------------------------------------------------------------
+
+    async def write(self, factory: Callable[[], Op[T]]) -> T:
+        """Run the operation ``factory()`` in the next group commit; return once it is durable."""
+        if self._closed:
+            raise StorageError("the store is closed")
+        loop = asyncio.get_running_loop()
+        if self._task is None:
+            self._wake = asyncio.Event()
+            self._task = loop.create_task(self._write_loop(), name="recuerdo-sqlite-writer")
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.append((factory, future))
+        assert self._wake is not None
+        self._wake.set()
+        return await future
+
+    async def _write_loop(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch = self._queue[: self._batch_max]
+                del self._queue[: self._batch_max]
+                await self._commit_batch(batch)
+            if self._closed:
+                return
+
+    async def _commit_batch(
+        self, batch: list[tuple[Callable[[], Op[Any]], asyncio.Future[Any]]]
+    ) -> None:
+        try:
+            await self._begin()
+            results = [self._drive(self._writer, factory()) for factory, _ in batch]
+        except Exception:  # one bad operation must not sink the others: retry them one by one
+            self._rollback()
+            for item in batch:
+                await self._commit_one(*item)
+            return
+        try:
+            await self._commit()
+        except sqlite3.Error as exc:
+            self._rollback()
+            error = StorageError(f"commit failed: {exc}")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+    async def _commit_one(
+        self, factory: Callable[[], Op[Any]], future: asyncio.Future[Any]
+    ) -> None:
+        try:
+            await self._begin()
+            result = self._drive(self._writer, factory())
+            await self._commit()
+        except Exception as exc:
+            self._rollback()
+            if not future.done():
+                future.set_exception(_translate(exc))
+            return
+        if not future.done():
+            future.set_result(result)
+
+    async def _begin(self) -> None:
+        # BEGIN IMMEDIATE takes the write lock now; another process may hold it, so wait with
+        # asyncio.sleep instead of SQLite's busy handler, which would block the event loop.
+        deadline = time.monotonic() + self._busy_timeout
+        delay = 0.001
+        while True:
+            try:
+                self._writer.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise StorageError(
+                        "the database is locked by another process; gave up after "
+                        f"{self._busy_timeout:.1f}s"
+                    ) from exc
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.05)
+
+    async def _commit(self) -> None:
+        if self.synchronous in {"FULL", "EXTRA"}:
+            await asyncio.to_thread(self._writer.commit)
+        else:
+            self._writer.commit()
+
+    def _rollback(self) -> None:
+        self._ids.clear()  # blocks reserved in the rolled-back transaction are not reserved
+        if self._writer.in_transaction:
+            self._writer.rollback()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def read(self, factory: Callable[[], Op[T]]) -> T:
+        """Run a read-only operation on the reader connection."""
+        if self._closed:
+            raise StorageError("the store is closed")
+        try:
+            return self._drive(self._reader, factory())
+        except sqlite3.Error as exc:
+            raise StorageError(f"read failed: {exc}") from exc
+
+    # -- running operations ---------------------------------------------------------------------
+
+    def _drive(self, conn: sqlite3.Connection, op: Op[T]) -> T:
+        try:
+            step: Step = next(op)
+            while True:
+                if isinstance(step, Query):
+                    result = self._run(conn, step)
+                else:
+                    result = self._next_id(step)
+                step = op.send(result)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+    def _run(self, conn: sqlite3.Connection, q: Query) -> Any:
+        text, _, bound = self._statements.compile(q.stmt)
+        if q.mode == "many":
+            rows = q.params
+            assert isinstance(rows, Sequence)
+            conn.executemany(text, [{k: _param(v) for k, v in p.items()} for p in rows])
+            return None
+        params = q.params
+        assert isinstance(params, Mapping)
+        values = {k: _param(v) for k, v in (bound or params).items()}
+        if bound:
+            values.update({k: _param(v) for k, v in params.items()})
+        cursor = conn.execute(text, values)
+        if q.mode == "one":
+            row = cursor.fetchone()
+            cursor.fetchall()  # finish the statement so RETURNING rows are all written
+            return row
+        if q.mode == "all":
+            return cursor.fetchall()
+        return cursor.rowcount
+
+    def _next_id(self, step: NextId) -> int:
+        block = self._ids.get(step.table)
+        if not block or block[0] > block[1]:
+            row = self._writer.execute(
+                "UPDATE id_counters SET value = value + ? WHERE name = ? RETURNING value",
+                (_ID_BLOCK, step.table),
+            ).fetchone()
+            if row is None:
+                raise StorageError(f"no id counter for {step.table}; run `recuerdo db upgrade`")
+            block = [row[0] - _ID_BLOCK + 1, row[0]]
+            self._ids[step.table] = block
+        value = block[0]
+        block[0] += 1
+        return value
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Finish pending writes, then close both connections."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._task is not None and self._wake is not None:
+            self._wake.set()
+            await self._task
+        self._writer.close()
+        self._reader.close()
+
+
+def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, RecuerdoError):
+        return exc
+    if isinstance(exc, sqlite3.Error):
+        return StorageError(f"database error: {exc}")
+    return exc
