@@ -254,7 +254,10 @@ def _place_in_past(
     """A message older than the open conversation's last one, or a client with none open."""
     prev = yield Query(S_CONVERSATION_BEFORE, {"client_id": client_id, "at": at}, "one")
     if prev is not None and not _thread_changed(prev, thread_id):
-        if at - as_dt(prev["last_message_at"]) <= idle:
+        last = as_dt(prev["last_message_at"])
+        # A conversation closed on purpose (by an operator, a handoff) takes no later messages.
+        closed_on_purpose = prev["ended_at"] is not None and prev["end_reason"] != "idle"
+        if at <= last or (not closed_on_purpose and at - last <= idle):
             return int(prev["id"])
     nxt = yield Query(S_CONVERSATION_AFTER, {"client_id": client_id, "at": at}, "one")
     if nxt is not None and not _thread_changed(nxt, thread_id):
