@@ -1,0 +1,40 @@
+"""Bringing existing history into recuerdo: WhatsApp chat exports, BuilderBot databases, JSONL.
+
+Every importer streams: it yields ``(NewMessage, line_no)`` pairs and :class:`ParseProblem` items,
+and :func:`record_in_batches` stores them through ``Memory.record_many``. External ids make
+every import idempotent.
+
+>>> from recuerdo.importers import import_whatsapp, parse_export
+"""
+
+from recuerdo.importers.recording import MessageRecorder, record_in_batches
+from recuerdo.importers.report import ImportProgress, ImportReport, ParseProblem
+from recuerdo.importers.sources import ExportSource
+from recuerdo.importers.whatsapp import (
+    ExportSurvey,
+    ParsedMessage,
+    parse_export,
+    survey_export,
+)
+from recuerdo.importers.whatsapp_headers import DateOrder
+from recuerdo.importers.whatsapp_import import import_whatsapp
+from recuerdo.importers.whatsapp_roles import ExternalIds, RolePlan, plan_roles, to_new_messages
+
+__all__ = [
+    "DateOrder",
+    "ExportSource",
+    "ExportSurvey",
+    "ExternalIds",
+    "ImportProgress",
+    "ImportReport",
+    "MessageRecorder",
+    "ParseProblem",
+    "ParsedMessage",
+    "RolePlan",
+    "import_whatsapp",
+    "parse_export",
+    "plan_roles",
+    "record_in_batches",
+    "survey_export",
+    "to_new_messages",
+]
