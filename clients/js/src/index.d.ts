@@ -186,6 +186,8 @@ export class RecuerdoError extends Error {
   attempts: number
   /** The problem+json object, or the raw text of a non-JSON answer. */
   body: unknown
+  /** The server's Retry-After, in milliseconds, when it sent one. */
+  retryAfterMs?: number
   /** Whether the same call may succeed later (timeout, network error, 429, 5xx). */
   readonly retryable: boolean
 }
