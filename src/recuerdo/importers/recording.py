@@ -8,7 +8,7 @@ each batch with one call, and counts what was new and what was already stored.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Protocol
 
 from recuerdo.errors import InvalidInput
@@ -43,16 +43,31 @@ def _take(
     return batch
 
 
+async def _take_async(
+    items: AsyncIterator[Sourced | ParseProblem], size: int, report: ImportReport
+) -> list[Sourced]:
+    batch: list[Sourced] = []
+    async for item in items:
+        if isinstance(item, ParseProblem):
+            report.add_problem(item)
+            continue
+        batch.append(item)
+        if len(batch) >= size:
+            break
+    return batch
+
+
 async def record_in_batches(
     memory: MessageRecorder,
-    items: Iterator[Sourced | ParseProblem],
+    items: Iterator[Sourced | ParseProblem] | AsyncIterator[Sourced | ParseProblem],
     report: ImportReport,
     *,
     file: str,
     batch_size: int = DEFAULT_BATCH,
     after_batch: Callable[[int], None] | None = None,
 ) -> None:
-    """Record every message of ``items``; problems go to ``report``.
+    """Record every message of ``items`` (an iterator, or an async one for database readers);
+    problems go to ``report``.
 
     A batch that the store refuses as bad input is retried message by message, so one bad
     message is reported (with its file and line) and the others are still stored. External ids
@@ -68,7 +83,10 @@ async def record_in_batches(
     0
     """
     while True:
-        batch = await asyncio.to_thread(_take, items, batch_size, report)
+        if isinstance(items, AsyncIterator):
+            batch = await _take_async(items, batch_size, report)
+        else:
+            batch = await asyncio.to_thread(_take, items, batch_size, report)
         if not batch:
             return
         messages = [message for message, _ in batch]
