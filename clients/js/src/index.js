@@ -7,6 +7,8 @@
 
 import { randomUUID } from 'node:crypto'
 
+const MAX_BATCH = 500
+
 const DEFAULTS = Object.freeze({
   timeoutMs: 10_000,
   retries: 2,
@@ -124,6 +126,9 @@ export class Recuerdo {
     if (!Array.isArray(messages) || messages.length === 0) {
       throw argumentError('recordBatch', `messages must be a non-empty array, got ${describe(messages)}`)
     }
+    if (messages.length > MAX_BATCH) {
+      throw argumentError('recordBatch', `at most ${MAX_BATCH} messages per batch, got ${messages.length}: split them`)
+    }
     const body = {
       messages: messages.map((m, i) => {
         if (m === null || typeof m !== 'object') {
@@ -216,7 +221,8 @@ export class Recuerdo {
   async createKey({ name, scope }) {
     requireText('createKey', 'name', name)
     requireText('createKey', 'scope', scope)
-    return this.#call('POST', '/v1/keys', { body: { name, scope } })
+    // Not retried: unlike every other write, creating a key twice would leave two keys.
+    return this.#call('POST', '/v1/keys', { body: { name, scope }, retry: false })
   }
 
   async listKeys() {
@@ -240,7 +246,7 @@ export class Recuerdo {
 
   // ---- transport ----
 
-  async #call(method, path, { body, query, headers = {}, withStatus = false, auth = true } = {}) {
+  async #call(method, path, { body, query, headers = {}, withStatus = false, auth = true, retry = true } = {}) {
     const url = this.#baseUrl + path + queryString(query)
     const requestHeaders = { Accept: 'application/json, application/problem+json', ...headers }
     if (auth) requestHeaders.Authorization = `Bearer ${this.#apiKey}`
@@ -250,7 +256,7 @@ export class Recuerdo {
       payload = JSON.stringify(body)
     }
     const shownPath = maskPath(path)
-    const attempts = this.retries + 1
+    const attempts = retry ? this.retries + 1 : 1
     for (let attempt = 1; ; attempt++) {
       try {
         const { status, data } = await this.#attempt(method, url, requestHeaders, payload, shownPath, attempt)

@@ -124,6 +124,19 @@ describe('retries', () => {
     }
   })
 
+  test('creating an API key is not retried (it is the one write that is not idempotent)', async () => {
+    const server = await startFakeServer(() => problem(500, 'storage-error', 'boom'))
+    try {
+      const error = await client(server.url, { retries: 3 })
+        .createKey({ name: 'bot', scope: 'bot' })
+        .then(() => assert.fail('should have thrown'), (e) => e)
+      assert.equal(error.attempts, 1)
+      assert.equal(server.requests.length, 1)
+    } finally {
+      await server.close()
+    }
+  })
+
   test('429 is retried after Retry-After', async () => {
     const server = await startFakeServer((request) =>
       request.n === 1 ? { ...problem(429, 'too-many-requests', 'slow down'), headers: { 'Retry-After': '0' } } : { status: 200, body: { paused: true, by: 'ana', reason: null, since: '2025-01-01T00:00:00Z' } },
@@ -238,6 +251,7 @@ describe('errors', () => {
         [() => recuerdo.pauseBot(PHONE, {}), /^pauseBot: by must be a non-empty string/],
         [() => recuerdo.recordBatch([]), /^recordBatch: messages must be a non-empty array/],
         [() => recuerdo.recordBatch([{ role: 'user', content: 'x' }]), /^recordBatch \(messages\[0\]\): who must be/],
+        [() => recuerdo.recordBatch(Array.from({ length: 501 }, () => ({ who: PHONE, role: 'user', content: 'x' }))), /^recordBatch: at most 500 messages per batch, got 501/],
       ]
       for (const [call, message] of cases) {
         await assert.rejects(call(), (error) => error instanceof RecuerdoError && error.code === 'invalid-argument' && message.test(error.message))
