@@ -190,7 +190,7 @@ def mask(value: str) -> str:
     """Hide the middle of an identifier for logs: ``mask("573003913251") == "573*****251"``."""
     if len(value) <= 6:
         return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 6) + value[-3:]
+    return value[:3] + "*****" + value[-3:]  # fixed width: the length is not shown either
 
 
 def _invalid(who: object, why: str) -> InvalidIdentifier:

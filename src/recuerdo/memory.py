@@ -116,7 +116,7 @@ class Memory:
         parsed = self._who(who)
         thread_id = _short_text(thread_id, "thread_id", required=True)
         provider = _short_text(provider, "provider") if provider is not None else None
-        tenant, now = await self._tenant_id(), self.clock.now()
+        tenant, now = await self.tenant_id(), self.clock.now()
         return await self._write_client(
             lambda: client_ops.save_thread(tenant, parsed.lookup_keys, thread_id, provider, now)
         )
@@ -160,7 +160,7 @@ class Memory:
         return await self._record(prepared)
 
     async def _record(self, prepared: Sequence[PreparedMessage]) -> list[Recorded]:
-        tenant, now = await self._tenant_id(), self.clock.now()
+        tenant, now = await self.tenant_id(), self.clock.now()
         idle = timedelta(hours=self.settings.idle_timeout_hours)
 
         async def one(p: PreparedMessage) -> Recorded:
@@ -261,7 +261,7 @@ class Memory:
             remove_tags=tuple(_tag(t) for t in remove_tags),
             attributes=_metadata(attributes, "attributes"),
         )
-        tenant, now = await self._tenant_id(), self.clock.now()
+        tenant, now = await self.tenant_id(), self.clock.now()
         return await self._write_client(
             lambda: client_ops.update_client(tenant, parsed.lookup_keys, who, changes, now)
         )
@@ -269,7 +269,7 @@ class Memory:
     async def link_identifier(self, who: str, identifier: str) -> Client:
         """Make ``identifier`` (another phone, a lid, a BSUID) find the client ``who`` names."""
         parsed, new = self._who(who), self._who(identifier)
-        tenant, now = await self._tenant_id(), self.clock.now()
+        tenant, now = await self.tenant_id(), self.clock.now()
 
         def op() -> Op[Row]:
             row: Row | None = None
@@ -299,7 +299,7 @@ class Memory:
         if cursor:
             at_text, cid = _decode_cursor(cursor)
             after = (as_opt_dt(at_text or None), int(cid))
-        tenant = await self._tenant_id()
+        tenant = await self.tenant_id()
         rows = await self.store.read(
             lambda: client_ops.list_clients(
                 tenant, tag=tag, name=name, active_since=since, paused=paused,
@@ -333,7 +333,7 @@ class Memory:
     ) -> int | None:
         """Close the given (default: the open) conversation; answer its id, or ``None``."""
         parsed = self._who(who)
-        tenant, now = await self._tenant_id(), self.clock.now()
+        tenant, now = await self.tenant_id(), self.clock.now()
         return await self.store.write(
             lambda: client_ops.close_conversation(
                 tenant, parsed.lookup_keys, who, conversation_id, reason, now
@@ -377,7 +377,7 @@ class Memory:
     async def _handoff(
         self, parsed: Who, *, paused: bool, by: str | None, reason: str | None
     ) -> Handoff:
-        tenant, now = await self._tenant_id(), self.clock.now()
+        tenant, now = await self.tenant_id(), self.clock.now()
         row = await self.store.write(
             lambda: client_ops.set_handoff(
                 tenant, parsed.lookup_keys, paused=paused, by=by, reason=reason, now=now
@@ -392,7 +392,8 @@ class Memory:
             who, default_region=self.settings.default_region, allow_groups=self.settings.allow_groups
         )
 
-    async def _tenant_id(self) -> int:
+    async def tenant_id(self) -> int:
+        """The database id of this view's tenant (created on first use)."""
         cached = self._tenant_ids.get(self.tenant)
         if cached is None:
             now = self.clock.now()
@@ -401,7 +402,7 @@ class Memory:
         return cached
 
     async def _find_row(self, parsed: Who) -> Row | None:
-        tenant = await self._tenant_id()
+        tenant = await self.tenant_id()
         return await self.store.read(lambda: ops.find_client(tenant, parsed.lookup_keys))
 
     async def _require_row(self, who: str) -> Row:

@@ -195,13 +195,13 @@ def record(
             return existing, False
     if not created:
         client = yield from locked_client(client_id)
-    conversation_id = yield from _conversation_for(client, m.at, m.thread_id, idle)
+    conversation_id, thread_id = yield from _conversation_for(client, m.at, m.thread_id, idle)
     message_id = yield NextId("messages")
     row = {
         "client_id": client_id,
         "id": message_id,
         "conversation_id": conversation_id,
-        "thread_id": m.thread_id,
+        "thread_id": m.thread_id or thread_id,  # a message without one belongs to its episode's
         "at": m.at,
         "role": m.role_code,
         "content": m.content,
@@ -228,7 +228,8 @@ def record(
 
 def _conversation_for(
     client: Row, at: datetime, thread_id: str | None, idle: timedelta
-) -> Op[int]:
+) -> Op[tuple[int, str | None]]:
+    """The conversation ``at`` belongs to, and that conversation's thread id."""
     client_id = client["id"]
     open_id = client["open_conversation_id"]
     if open_id is not None:
@@ -241,16 +242,19 @@ def _conversation_for(
                         S_SET_CONVERSATION_THREAD,
                         {"client_id": client_id, "id": open_id, "thread_id": thread_id},
                     )
-                return int(open_id)
+                return int(open_id), thread_id or conv["thread_id"]
             reason = "thread_change" if changed else "idle"
-            yield Query(S_CLOSE_CONVERSATION, {"client_id": client_id, "id": open_id, "reason": reason})
-            return (yield from new_conversation(client_id, at, thread_id, open=True))
+            yield Query(
+                S_CLOSE_CONVERSATION, {"client_id": client_id, "id": open_id, "reason": reason}
+            )
+            new_id = yield from new_conversation(client_id, at, thread_id, open=True)
+            return new_id, thread_id
     return (yield from _place_in_past(client_id, at, thread_id, idle, has_open=open_id is not None))
 
 
 def _place_in_past(
     client_id: int, at: datetime, thread_id: str | None, idle: timedelta, *, has_open: bool
-) -> Op[int]:
+) -> Op[tuple[int, str | None]]:
     """A message older than the open conversation's last one, or a client with none open."""
     prev = yield Query(S_CONVERSATION_BEFORE, {"client_id": client_id, "at": at}, "one")
     if prev is not None and not _thread_changed(prev, thread_id):
@@ -258,13 +262,14 @@ def _place_in_past(
         # A conversation closed on purpose (by an operator, a handoff) takes no later messages.
         closed_on_purpose = prev["ended_at"] is not None and prev["end_reason"] != "idle"
         if at <= last or (not closed_on_purpose and at - last <= idle):
-            return int(prev["id"])
+            return int(prev["id"]), thread_id or prev["thread_id"]
     nxt = yield Query(S_CONVERSATION_AFTER, {"client_id": client_id, "at": at}, "one")
     if nxt is not None and not _thread_changed(nxt, thread_id):
         if as_dt(nxt["started_at"]) - at <= idle:
-            return int(nxt["id"])
+            return int(nxt["id"]), thread_id or nxt["thread_id"]
     # A conversation of its own: closed if newer ones exist, else it is the open one.
-    return (yield from new_conversation(client_id, at, thread_id, open=nxt is None and not has_open))
+    new_id = yield from new_conversation(client_id, at, thread_id, open=nxt is None and not has_open)
+    return new_id, thread_id
 
 
 def new_conversation(client_id: int, at: datetime, thread_id: str | None, *, open: bool) -> Op[int]:

@@ -164,6 +164,13 @@ class SQLiteStore:
                 delay = min(delay * 2, 0.05)
 
     async def _commit(self) -> None:
+        # Give back the unused part of each id block: the write lock is still ours, so ids stay
+        # dense across transactions and processes.
+        for table, (next_free, _) in self._ids.items():
+            self._writer.execute(
+                "UPDATE id_counters SET value = ? WHERE name = ?", (next_free - 1, table)
+            )
+        self._ids.clear()
         if self.synchronous in {"FULL", "EXTRA"}:
             await asyncio.to_thread(self._writer.commit)
         else:

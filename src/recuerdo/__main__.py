@@ -1,0 +1,3 @@
+from recuerdo.cli import main
+
+main()

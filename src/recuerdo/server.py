@@ -1,0 +1,36 @@
+"""``recuerdo serve``: the API (and background jobs) on one event loop, shut down gracefully."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from recuerdo import keys
+from recuerdo.api.app import create_app
+from recuerdo.i18n import t
+from recuerdo.memory import Memory
+from recuerdo.settings import Settings
+
+log = logging.getLogger("recuerdo")
+
+
+async def serve(*, host: str, port: int, db: str | None, log_level: str = "info") -> None:
+    settings = Settings()
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    memory = await Memory.open(db, settings=settings)
+    lang = settings.language
+    if not await keys.list_keys(memory):
+        created = await keys.create(memory, name="admin", scope="admin")
+        print(f"{t('admin-key-created', lang)}:", flush=True)
+        print(f"Admin API key: {created.key}", flush=True)
+        print(t("how-bot-key", lang), flush=True)
+    app = create_app(memory, on_shutdown=memory.close)
+    config = uvicorn.Config(
+        app, host=host, port=port, access_log=False, log_level=log_level, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"{t('serving', lang)} http://{shown}:{port}  ({t('console-at', lang)} /docs)", flush=True)
+    await server.serve()
