@@ -1,0 +1,23 @@
+"""Conversation summaries and the client profile built from them.
+
+- :class:`Summarizer` — the protocol; :class:`ConversationSummary` — what it returns.
+- :class:`ExtractiveSummarizer` — offline rules, the default when no LLM is configured.
+- :class:`LLMSummarizer` — an OpenAI-compatible chat model, prompts in Spanish or English.
+- :func:`merge_profile` — the client's profile summary, updated after each conversation.
+"""
+
+from recuerdo.summaries.extractive import ExtractiveSummarizer
+from recuerdo.summaries.model import (
+    Commitment,
+    ConversationStatus,
+    ConversationSummary,
+    Summarizer,
+)
+
+__all__ = [
+    "Commitment",
+    "ConversationStatus",
+    "ConversationSummary",
+    "ExtractiveSummarizer",
+    "Summarizer",
+]
