@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from pydantic import BaseModel, SecretStr
 
-from fakes.openai_server import FakeOpenAIServer
 from recuerdo.errors import LLMError
 from recuerdo.llm import ChatMessage, LLMClient, LLMSettings, LLMUsage, estimate_tokens
+from tests.fakes.openai_server import FakeOpenAIServer
 
 
 class Verdict(BaseModel):
