@@ -40,6 +40,7 @@ from recuerdo.api.schemas import (
     ThreadIn,
     ThreadOut,
 )
+from recuerdo.errors import Conflict
 from recuerdo.keys import ApiKey, Scope
 from recuerdo.memory import Memory
 from recuerdo.model import NewMessage
@@ -269,6 +270,9 @@ def create_app(
 
     @app.delete("/v1/keys/{key_id}", status_code=204, tags=["admin"])
     async def revoke_key(key_id: Annotated[int, Path(ge=1, le=2**62)], auth: Admin) -> Response:
+        """Revoke a key of this tenant (not the one making the request)."""
+        if key_id == auth[1].id:
+            raise Conflict("a key cannot revoke itself; use another admin key")
         await api_keys.revoke(auth[0], key_id)
         return Response(status_code=204)
 
