@@ -61,7 +61,7 @@ _BARE_NAME = re.compile(
 )
 
 
-def _clean_name(raw: str, *, explicit: bool) -> str | None:
+def _clean_name(raw: str, *, explicit: bool, whole: bool = False) -> str | None:
     words: list[str] = []
     for word in raw.strip(" '-").split():
         bare = word.strip("'-")
@@ -77,7 +77,7 @@ def _clean_name(raw: str, *, explicit: bool) -> str | None:
             break
         # A lowercase run after "me llamo" may go on into the sentence ("me llamo juan quiero
         # saber"): keep one lowercase word unless the names are capitalised.
-        if words and not bare[0].isupper() and not words[0][0].isupper():
+        if not whole and words and not bare[0].isupper() and not words[0][0].isupper():
             break
         words.append(bare)
         if len(words) == 3:
@@ -110,7 +110,7 @@ def find_stated_name(text: str, *, previous_business_text: str | None = None) ->
     if previous_business_text and _ASKS_NAME.search(fold(previous_business_text)):
         match = _BARE_NAME.match(text)
         if match:
-            return _clean_name(match.group(1), explicit=True)
+            return _clean_name(match.group(1), explicit=True, whole=True)
     return None
 
 
