@@ -4,6 +4,9 @@
 """
 
 from recuerdo.errors import (
+    AuthError,
+    LLMError,
+    PermissionDenied,
     ClientNotFound,
     ConfigurationError,
     Conflict,
@@ -29,11 +32,15 @@ from recuerdo.model import (
     Recorded,
     Role,
 )
+from recuerdo.remote import RemoteMemory
 from recuerdo.settings import Settings
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuthError",
+    "LLMError",
+    "PermissionDenied",
     "Client",
     "ClientNotFound",
     "ConfigurationError",
@@ -53,6 +60,7 @@ __all__ = [
     "NotFound",
     "Page",
     "Recorded",
+    "RemoteMemory",
     "RecuerdoError",
     "Role",
     "Settings",
