@@ -49,7 +49,9 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(thread_app, name="thread")
 app.add_typer(client_app, name="client")
 
-Db = Annotated[str | None, typer.Option("--db", help="Database URL (sqlite:///… or postgresql://…).")]
+Db = Annotated[
+    str | None, typer.Option("--db", help="Database URL (sqlite:///… or postgresql://…).")
+]
 Tenant = Annotated[str | None, typer.Option("--tenant", help="Tenant slug (default: 'default').")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 Who = Annotated[str, typer.Argument(help="Phone, WhatsApp JID, NNN@lid or BSUID.")]
@@ -151,7 +153,12 @@ def record(
         db,
         tenant,
         lambda m: m.record_message(
-            who, role, content, at=when, thread_id=thread, external_id=external_id,
+            who,
+            role,
+            content,
+            at=when,
+            thread_id=thread,
+            external_id=external_id,
             content_type=content_type,
         ),
     )
@@ -177,7 +184,9 @@ def history(
     page = run(
         db,
         tenant,
-        lambda m: m.history(who, limit=limit, before=before, conversation_id=conversation, roles=role),
+        lambda m: m.history(
+            who, limit=limit, before=before, conversation_id=conversation, roles=role
+        ),
     )
 
     def text() -> str:
@@ -226,7 +235,10 @@ def client_update(
         db,
         tenant,
         lambda m: m.update_client(
-            who, customer_name=name, add_tags=add_tag or (), remove_tags=remove_tag or (),
+            who,
+            customer_name=name,
+            add_tags=add_tag or (),
+            remove_tags=remove_tag or (),
             attributes=attributes or None,
         ),
     )
@@ -293,8 +305,7 @@ def clients(
     def text() -> str:
         lines = [
             f"{c.id:>6}  {(c.phone or str(c.identifiers[0]) if c.identifiers else '-'):<16} "
-            f"{(c.name or '-'):<24} {c.total_messages:>6} msgs  "
-            f"{c.last_interaction_at.isoformat(timespec='minutes') if c.last_interaction_at else '-'}"
+            f"{(c.name or '-'):<24} {c.total_messages:>6} msgs  {_when(c.last_interaction_at)}"
             for c in page.items
         ]
         if page.next_cursor:
@@ -315,12 +326,15 @@ def conversations(
     page = run(db, tenant, lambda m: m.conversations(who, limit=limit))
 
     def text() -> str:
-        return "\n".join(
-            f"{c.id:>6}  {c.started_at.isoformat(timespec='minutes')}  "
-            f"{'open' if c.open else c.end_reason or 'closed':<13} {c.handled_by.value:<8} "
-            f"{sum(c.counts.values()):>4} msgs  {c.summary or ''}"
-            for c in page.items
-        ) or "(no conversations)"
+        return (
+            "\n".join(
+                f"{c.id:>6}  {c.started_at.isoformat(timespec='minutes')}  "
+                f"{'open' if c.open else c.end_reason or 'closed':<13} {c.handled_by.value:<8} "
+                f"{sum(c.counts.values()):>4} msgs  {c.summary or ''}"
+                for c in page.items
+            )
+            or "(no conversations)"
+        )
 
     emit(page, as_json, text)
 
@@ -413,12 +427,14 @@ def keys_list(db: Db = None, tenant: Tenant = None, as_json: AsJson = False) -> 
     emit(
         found,
         as_json,
-        lambda: "\n".join(
-            f"{k.id:>4}  {k.scope.value:<8} {k.prefix}…  {k.name}"
-            f"{'  (revoked)' if k.revoked_at else ''}"
-            for k in found
-        )
-        or "(no keys)",
+        lambda: (
+            "\n".join(
+                f"{k.id:>4}  {k.scope.value:<8} {k.prefix}…  {k.name}"
+                f"{'  (revoked)' if k.revoked_at else ''}"
+                for k in found
+            )
+            or "(no keys)"
+        ),
     )
 
 
@@ -436,6 +452,10 @@ def keys_revoke(
 
     run(db, tenant, lambda m: keys.revoke(m, key_id))
     typer.echo(f"key {key_id} revoked")
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat(timespec="minutes") if value else "-"
 
 
 def _parse_time(value: str) -> datetime:

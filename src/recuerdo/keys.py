@@ -16,6 +16,7 @@ from enum import StrEnum
 from recuerdo.errors import AuthError, InvalidInput, NotFound, PermissionDenied
 from recuerdo.memory import Memory
 from recuerdo.store import key_ops
+from recuerdo.store.query import Row
 from recuerdo.store.rows import as_dt, as_opt_dt
 
 KEY_PREFIX = "rcd_"
@@ -119,10 +120,12 @@ def require(key: ApiKey, *allowed: Scope) -> None:
     if key.scope is Scope.ADMIN or key.scope in allowed:
         return
     needed = " or ".join(s.value for s in allowed)
-    raise PermissionDenied(f"this route needs a key with scope {needed}; yours is {key.scope.value}")
+    raise PermissionDenied(
+        f"this route needs a key with scope {needed}; yours is {key.scope.value}"
+    )
 
 
-def _to_key(row: key_ops.Row, tenant: str) -> ApiKey:
+def _to_key(row: Row, tenant: str) -> ApiKey:
     return ApiKey(
         id=int(row["id"]),
         tenant=tenant,

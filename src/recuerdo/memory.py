@@ -15,6 +15,7 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from recuerdo.errors import ClientNotFound, InvalidContent, InvalidCursor, InvalidInput
@@ -114,11 +115,11 @@ class Memory:
         >>> client = await memory.save_thread_id("573003913251", "thread_abc")  # doctest: +SKIP
         """
         parsed = self._who(who)
-        thread_id = _short_text(thread_id, "thread_id", required=True)
-        provider = _short_text(provider, "provider") if provider is not None else None
+        thread = _required_text(thread_id, "thread_id")
+        provider = _short_text(provider, "provider")
         tenant, now = await self.tenant_id(), self.clock.now()
         return await self._write_client(
-            lambda: client_ops.save_thread(tenant, parsed.lookup_keys, thread_id, provider, now)
+            lambda: client_ops.save_thread(tenant, parsed.lookup_keys, thread, provider, now)
         )
 
     async def get_thread_id(self, who: str) -> str | None:
@@ -156,7 +157,9 @@ class Memory:
             try:
                 prepared.append(self._prepare(item))
             except InvalidInput as exc:
-                raise type(exc)(f"item {index}: {exc.message}", index=index, **exc.details) from None
+                raise type(exc)(
+                    f"item {index}: {exc.message}", index=index, **exc.details
+                ) from None
         return await self._record(prepared)
 
     async def _record(self, prepared: Sequence[PreparedMessage]) -> list[Recorded]:
@@ -176,9 +179,8 @@ class Memory:
         role = Role.parse(item.role)
         content_type = item.content_type or ContentType.TEXT.value
         if content_type not in _CONTENT_TYPES:
-            raise InvalidInput(
-                f"unknown content_type {content_type!r}; accepted: {', '.join(sorted(_CONTENT_TYPES))}"
-            )
+            accepted = ", ".join(sorted(_CONTENT_TYPES))
+            raise InvalidInput(f"unknown content_type {content_type!r}; accepted: {accepted}")
         content = _content(item.content, content_type, self.settings.max_content_bytes)
         at = require_aware(item.at, "at") if item.at is not None else self.clock.now()
         metadata = _metadata(item.metadata)
@@ -302,8 +304,13 @@ class Memory:
         tenant = await self.tenant_id()
         rows = await self.store.read(
             lambda: client_ops.list_clients(
-                tenant, tag=tag, name=name, active_since=since, paused=paused,
-                limit=limit + 1, after=after,
+                tenant,
+                tag=tag,
+                name=name,
+                active_since=since,
+                paused=paused,
+                limit=limit + 1,
+                after=after,
             )
         )
         items = [await self._to_client(r) for r in rows[:limit]]
@@ -349,7 +356,7 @@ class Memory:
             pairs = await self.store.read(lambda: client_ops.idle_conversations(cutoff, 500))
             if not pairs:
                 return closed
-            closed += await self.store.write(lambda: client_ops.close_idle(pairs, cutoff))
+            closed += await self.store.write(partial(client_ops.close_idle, pairs, cutoff))
             if len(pairs) < 500:
                 return closed
 
@@ -358,9 +365,9 @@ class Memory:
     async def pause_bot(self, who: str, *, by: str, reason: str | None = None) -> Handoff:
         """Mark that a human has taken over: the bot must not answer this client."""
         parsed = self._who(who)
-        by = _short_text(by, "by", required=True)
+        operator = _required_text(by, "by")
         reason = _short_text(reason, "reason", limit=1000)
-        return await self._handoff(parsed, paused=True, by=by, reason=reason)
+        return await self._handoff(parsed, paused=True, by=operator, reason=reason)
 
     async def resume_bot(self, who: str) -> Handoff:
         """Hand the client back to the bot."""
@@ -389,7 +396,9 @@ class Memory:
 
     def _who(self, who: str) -> Who:
         return parse_who(
-            who, default_region=self.settings.default_region, allow_groups=self.settings.allow_groups
+            who,
+            default_region=self.settings.default_region,
+            allow_groups=self.settings.allow_groups,
         )
 
     async def tenant_id(self) -> int:
@@ -464,10 +473,14 @@ def _short_text(
     return value
 
 
+def _required_text(value: object, name: str, limit: int = _MAX_ID) -> str:
+    text = _short_text(value, name, required=True, limit=limit)
+    assert text is not None  # required=True raises instead of answering None
+    return text
+
+
 def _tag(value: object) -> str:
-    tag = _short_text(value, "tag", required=True, limit=64)
-    assert tag is not None
-    return tag
+    return _required_text(value, "tag", limit=64)
 
 
 def _metadata(value: object, name: str = "metadata") -> dict[str, Any] | None:

@@ -49,7 +49,7 @@ class ContentType(StrEnum):
 
 
 class IdentifierKind(StrEnum):
-    """How a client is known: a phone (E.164 digits), a WhatsApp id as sent, a Baileys lid, a BSUID."""
+    """How a client is known: E.164 phone digits, a WhatsApp id as sent, a Baileys lid, a BSUID."""
 
     PHONE = "phone"
     WA_ID = "wa_id"

@@ -20,8 +20,8 @@ from recuerdo.errors import ALL_ERRORS, RecuerdoError, StorageError
 from recuerdo.model import (
     Client,
     Conversation,
-    Handoff,
     HandledBy,
+    Handoff,
     Identifier,
     IdentifierKind,
     Message,

@@ -17,7 +17,9 @@ log = logging.getLogger("recuerdo")
 
 async def serve(*, host: str, port: int, db: str | None, log_level: str = "info") -> None:
     settings = Settings()
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     memory = await Memory.open(db, settings=settings)
     lang = settings.language
@@ -32,5 +34,7 @@ async def serve(*, host: str, port: int, db: str | None, log_level: str = "info"
     )
     server = uvicorn.Server(config)
     shown = f"[{host}]" if ":" in host else host
-    print(f"{t('serving', lang)} http://{shown}:{port}  ({t('console-at', lang)} /docs)", flush=True)
+    print(
+        f"{t('serving', lang)} http://{shown}:{port}  ({t('console-at', lang)} /docs)", flush=True
+    )
     await server.serve()

@@ -31,7 +31,9 @@ async def test_thread_set_and_get(api: Api) -> None:
     async with api.client(api.bot) as http:
         unknown = await http.get(path(JID) + "/thread")
         assert unknown.json() == {"client_id": None, "thread_id": None, "provider": None}
-        saved = await http.put(path(JID) + "/thread", json={"thread_id": "thread_1", "provider": "openai"})
+        saved = await http.put(
+            path(JID) + "/thread", json={"thread_id": "thread_1", "provider": "openai"}
+        )
         assert saved.status_code == 200
         assert saved.json()["thread_id"] == "thread_1"
         got = await http.get(path("+57 300 391 3251") + "/thread")
@@ -75,7 +77,12 @@ async def test_batch(api: Api) -> None:
         assert sorted(created) == [False, True, True]
         bad = await http.post(
             "/v1/messages/batch",
-            json={"messages": [{"who": PHONE, "role": "user", "content": "x"}, {"who": "nope", "role": "user", "content": "y"}]},
+            json={
+                "messages": [
+                    {"who": PHONE, "role": "user", "content": "x"},
+                    {"who": "nope", "role": "user", "content": "y"},
+                ]
+            },
         )
         assert bad.status_code == 422
         assert bad.json()["code"] == "invalid-identifier"
@@ -157,8 +164,10 @@ async def test_keys_create_list_revoke(api: Api) -> None:
 async def test_auth_and_scope_errors(
     api: Api, key_name: str | None, method: str, url: str, status: int, code: str
 ) -> None:
-    key = {"wrong": "rcd_nope", None: None}[key_name] if key_name in ("wrong", None) else getattr(
-        api, key_name or "bot"
+    key = (
+        {"wrong": "rcd_nope", None: None}[key_name]
+        if key_name in ("wrong", None)
+        else getattr(api, key_name or "bot")
     )
     await api.memory.record_message(PHONE, "user", "hola")
     async with api.client(key) as http:
@@ -178,10 +187,22 @@ async def test_auth_and_scope_errors(
         ("573003913251@g.us", {"role": "user", "content": "x"}, None, 422, "invalid-identifier"),
         (PHONE, {"role": "robot", "content": "x"}, None, 422, "validation-error"),
         (PHONE, {"role": "user", "content": ""}, None, 422, "invalid-content"),
-        (PHONE, {"role": "user", "content": "x", "at": "2026-01-01T10:00:00"}, None, 422, "validation-error"),
+        (
+            PHONE,
+            {"role": "user", "content": "x", "at": "2026-01-01T10:00:00"},
+            None,
+            422,
+            "validation-error",
+        ),
         (PHONE, {"role": "user", "content": "x", "extra": 1}, None, 422, "validation-error"),
         (PHONE, None, b'{"role": "user", "content": ', 400, "invalid-json"),
-        (PHONE, None, b'{"role": "user", "content": "' + b"x" * 300_000 + b'"}', 413, "payload-too-large"),
+        (
+            PHONE,
+            None,
+            b'{"role": "user", "content": "' + b"x" * 300_000 + b'"}',
+            413,
+            "payload-too-large",
+        ),
         (PHONE, {"role": "user", "content": "x" * 70_001}, None, 422, "validation-error"),
         (PHONE, {"role": "user", "content": "é" * 40_000}, None, 422, "invalid-content"),
     ],
@@ -190,9 +211,11 @@ async def test_bad_messages_are_clear_problems_and_store_nothing(
     api: Api, who: str, body: dict[str, object] | None, raw: bytes | None, status: int, code: str
 ) -> None:
     async with api.client(api.bot) as http:
-        kwargs = {"json": body} if body is not None else {
-            "content": raw, "headers": {"content-type": "application/json"}
-        }
+        kwargs = (
+            {"json": body}
+            if body is not None
+            else {"content": raw, "headers": {"content-type": "application/json"}}
+        )
         answer = await http.post(path(who) + "/messages", **kwargs)  # type: ignore[arg-type]
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"] == PROBLEM
@@ -206,7 +229,9 @@ async def test_access_log_masks_phones_and_never_shows_content(
 ) -> None:
     caplog.set_level(logging.INFO, logger="recuerdo")
     async with api.client(api.bot) as http:
-        await http.post(path(JID) + "/messages", json={"role": "user", "content": "mi cédula 1234567"})
+        await http.post(
+            path(JID) + "/messages", json={"role": "user", "content": "mi cédula 1234567"}
+        )
         await http.get(path("+57 300 391 3251") + "/thread")
     text = caplog.text
     assert "573*****251" in text

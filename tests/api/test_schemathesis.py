@@ -43,10 +43,18 @@ def test_generated_requests_get_no_5xx_and_schema_conforming_answers(tmp_path: P
         st = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"
         result = subprocess.run(
             [
-                st, "run", f"http://127.0.0.1:{port}/openapi.json",
-                "-H", f"Authorization: Bearer {key}",
-                "-c", "not_a_server_error,response_schema_conformance,content_type_conformance",
-                "-n", "15", "--seed", "1", "--no-color",
+                st,
+                "run",
+                f"http://127.0.0.1:{port}/openapi.json",
+                "-H",
+                f"Authorization: Bearer {key}",
+                "-c",
+                "not_a_server_error,response_schema_conformance,content_type_conformance",
+                "-n",
+                "15",
+                "--seed",
+                "1",
+                "--no-color",
             ],
             capture_output=True,
             text=True,

@@ -113,7 +113,9 @@ async def test_a_late_message_lands_in_the_conversation_of_its_time(
     late = await memory.record_message(
         PHONE, "assistant", "respuesta tardía", at=start + timedelta(minutes=1)
     )
-    old = await memory.record_message(PHONE, "user", "de hace un mes", at=start - timedelta(days=30))
+    old = await memory.record_message(
+        PHONE, "user", "de hace un mes", at=start - timedelta(days=30)
+    )
     conversations = (await memory.conversations(PHONE)).items
     assert len(conversations) == 3
     by_id = {c.id: c for c in conversations}
@@ -276,7 +278,9 @@ async def test_concurrent_writers_lose_and_duplicate_nothing(memory: Memory) -> 
 
     async def writer(i: int) -> None:
         same = await memory.record_message(PHONE, "user", f"mismo {i}", external_id=f"s{i}")
-        other = await memory.record_message(phones[i % 20], "user", f"otro {i}", external_id=f"o{i}")
+        other = await memory.record_message(
+            phones[i % 20], "user", f"otro {i}", external_id=f"o{i}"
+        )
         dup = await memory.record_message(PHONE, "user", "duplicado", external_id="dup")
         assert same.created and other.created
         assert dup.message.external_id == "dup"

@@ -172,14 +172,23 @@ def create_app(
         """Record up to 500 messages; one invalid item rejects the batch and stores nothing."""
         items = [
             NewMessage(
-                m.who, m.role, m.content, m.at, m.thread_id, m.external_id, m.content_type,
-                m.metadata, m.profile_name,
+                m.who,
+                m.role,
+                m.content,
+                m.at,
+                m.thread_id,
+                m.external_id,
+                m.content_type,
+                m.metadata,
+                m.profile_name,
             )
             for m in body.messages
         ]
         recorded = await auth[0].record_many(items)
         return BatchOut(
-            results=[BatchResult(created=r.created, message=MessageOut.of(r.message)) for r in recorded]
+            results=[
+                BatchResult(created=r.created, message=MessageOut.of(r.message)) for r in recorded
+            ]
         )
 
     @app.get("/v1/clients/{who}/messages", response_model=MessagePage, tags=["operator"])
@@ -230,9 +239,7 @@ def create_app(
         )
         return ClientPage(items=[ClientOut.of(c) for c in page.items], next_cursor=page.next_cursor)
 
-    @app.get(
-        "/v1/clients/{who}/conversations", response_model=ConversationPage, tags=["operator"]
-    )
+    @app.get("/v1/clients/{who}/conversations", response_model=ConversationPage, tags=["operator"])
     async def list_conversations(
         who: str,
         auth: Operator,

@@ -56,5 +56,7 @@ def install(app: FastAPI, lang: str) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The process edge: log the class (never the body: it may hold customer data).
-        log.exception("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        log.exception(
+            "unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path
+        )
         return problem(500, "internal-error", "unexpected error; see the server log", lang)

@@ -15,6 +15,7 @@ from recuerdo.errors import ClientNotFound, Conflict
 from recuerdo.model import Identifier
 from recuerdo.store import ops
 from recuerdo.store.query import Op, Query, Row, sql
+from recuerdo.store.rows import as_json
 from recuerdo.store.schema import ROLE_CODES, clients, conversations, messages
 
 S_SAVE_THREAD = sql(
@@ -89,7 +90,9 @@ def save_thread(
             )
     if not adopted:
         yield from ops.new_conversation(client_id, at, thread_id, open=True)
-    yield Query(S_SAVE_THREAD, {"id": client_id, "thread_id": thread_id, "provider": provider, "at": at})
+    yield Query(
+        S_SAVE_THREAD, {"id": client_id, "thread_id": thread_id, "provider": provider, "at": at}
+    )
     return (yield from client_row(client_id))
 
 
@@ -121,12 +124,13 @@ def set_handoff(
     reason: str | None,
     now: datetime,
 ) -> Op[Row | None]:
+    client: Row | None
     if paused:
         client, _ = yield from ops.ensure_client(tenant, keys, now)
     else:
         client = yield from ops.find_client(tenant, keys)
-        if client is None:
-            return None
+    if client is None:
+        return None
     yield Query(
         S_HANDOFF,
         {
@@ -154,17 +158,15 @@ class ClientChanges:
 def update_client(
     tenant: int, keys: Sequence[Identifier], who: str, changes: ClientChanges, now: datetime
 ) -> Op[Row]:
-    found = yield from require_client(tenant, keys, who)
+    found: Row = yield from require_client(tenant, keys, who)
     row = yield from ops.locked_client(found["id"])
-    from recuerdo.store.rows import as_json
-
     name, source = row["customer_name"], row["customer_name_source"]
+    # A name learned from a conversation never overwrites one an operator set.
+    protected = changes.name_source != "operator" and source == "operator"
     if changes.clear_customer_name:
         name, source = None, None
-    elif changes.customer_name is not None:
-        # A name learned from a conversation never overwrites one an operator set.
-        if not (changes.name_source != "operator" and source == "operator"):
-            name, source = changes.customer_name, changes.name_source
+    elif changes.customer_name is not None and not protected:
+        name, source = changes.customer_name, changes.name_source
     tags = [t for t in as_json(row["tags"]) or [] if t not in changes.remove_tags]
     tags += [t for t in dict.fromkeys(changes.add_tags) if t not in tags]
     attributes = dict(as_json(row["attributes"]) or {})
@@ -192,7 +194,9 @@ def link_identifier(
 ) -> Op[Row]:
     client = yield from require_client(tenant, keys, who)
     owner = yield Query(
-        S_CLIENT_IDENTIFIER, {"tenant_id": tenant, "kind": new.kind.value, "value": new.value}, "one"
+        S_CLIENT_IDENTIFIER,
+        {"tenant_id": tenant, "kind": new.kind.value, "value": new.value},
+        "one",
     )
     if owner is not None and owner["client_id"] != client["id"]:
         raise Conflict(f"identifier {new} already belongs to another client", identifier=str(new))
@@ -273,9 +277,7 @@ def list_clients(
     where: list[ColumnElement[bool]] = [c.tenant_id == tenant]
     if name:
         pattern = f"%{name.lower()}%"
-        where.append(
-            c.customer_name.ilike(pattern) | c.profile_name.ilike(pattern)  # type: ignore[union-attr]
-        )
+        where.append(c.customer_name.ilike(pattern) | c.profile_name.ilike(pattern))
     if active_since is not None:
         where.append(c.last_interaction_at >= active_since)
     if paused is not None:
@@ -290,8 +292,10 @@ def list_clients(
                 | and_(c.last_interaction_at == at, c.id < cid)
                 | c.last_interaction_at.is_(None)
             )
-    stmt = select(clients).where(*where).order_by(
-        c.last_interaction_at.desc().nulls_last(), c.id.desc()
+    stmt = (
+        select(clients)
+        .where(*where)
+        .order_by(c.last_interaction_at.desc().nulls_last(), c.id.desc())
     )
     rows: list[Row] = []
     # Tags are a JSON list; filtering them in Python keeps one query for both engines, and the
@@ -302,8 +306,6 @@ def list_clients(
         page = yield Query(stmt.limit(fetch).offset(offset), {}, "all")
         if not page:
             break
-        from recuerdo.store.rows import as_json
-
         rows.extend(r for r in page if tag is None or tag in (as_json(r["tags"]) or []))
         if len(page) < fetch:
             break

@@ -71,5 +71,5 @@ def current_revision_sqlite(path: Path) -> str | None:
 
 
 def _async_url(dsn: str) -> str:
-    scheme, _, rest = dsn.partition("://")
+    rest = dsn.partition("://")[2]
     return f"postgresql+asyncpg://{rest}"

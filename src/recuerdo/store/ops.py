@@ -181,9 +181,7 @@ def locked_client(client_id: int) -> Op[Row]:
     return row  # type: ignore[no-any-return]
 
 
-def record(
-    tenant: int, m: PreparedMessage, idle: timedelta, now: datetime
-) -> Op[tuple[Row, bool]]:
+def record(tenant: int, m: PreparedMessage, idle: timedelta, now: datetime) -> Op[tuple[Row, bool]]:
     """Store one message; answer ``(message_row, created)``. Idempotent on ``external_id``."""
     client, created = yield from ensure_client(tenant, m.keys, m.at, m.profile_name)
     client_id = client["id"]
@@ -264,11 +262,16 @@ def _place_in_past(
         if at <= last or (not closed_on_purpose and at - last <= idle):
             return int(prev["id"]), thread_id or prev["thread_id"]
     nxt = yield Query(S_CONVERSATION_AFTER, {"client_id": client_id, "at": at}, "one")
-    if nxt is not None and not _thread_changed(nxt, thread_id):
-        if as_dt(nxt["started_at"]) - at <= idle:
-            return int(nxt["id"]), thread_id or nxt["thread_id"]
+    if (
+        nxt is not None
+        and not _thread_changed(nxt, thread_id)
+        and as_dt(nxt["started_at"]) - at <= idle
+    ):
+        return int(nxt["id"]), thread_id or nxt["thread_id"]
     # A conversation of its own: closed if newer ones exist, else it is the open one.
-    new_id = yield from new_conversation(client_id, at, thread_id, open=nxt is None and not has_open)
+    new_id = yield from new_conversation(
+        client_id, at, thread_id, open=nxt is None and not has_open
+    )
     return new_id, thread_id
 
 
@@ -295,4 +298,6 @@ def new_conversation(client_id: int, at: datetime, thread_id: str | None, *, ope
 
 
 def _thread_changed(conv: Row, thread_id: str | None) -> bool:
-    return thread_id is not None and conv["thread_id"] is not None and conv["thread_id"] != thread_id
+    return (
+        thread_id is not None and conv["thread_id"] is not None and conv["thread_id"] != thread_id
+    )

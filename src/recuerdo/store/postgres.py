@@ -39,7 +39,7 @@ class PostgresStore:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._statements = StatementCache(pg_dialect.dialect())
+        self._statements = StatementCache(pg_dialect.dialect())  # type: ignore[no-untyped-call]
         self._closed = False
 
     @classmethod

@@ -72,7 +72,8 @@ class StatementCache:
             if hit is not None and hit[2] is stmt:
                 return hit[0], hit[1], None
         compiled = stmt.compile(dialect=self._dialect, compile_kwargs={"render_postcompile": True})
-        names = tuple(compiled.positiontup) if compiled.positiontup else None
+        positions = getattr(compiled, "positiontup", None)
+        names = tuple(positions) if positions else None
         if not isinstance(stmt, TextClause):
             return compiled.string, names, compiled.params
         # Keep a reference to the statement so its id() cannot be reused while cached.

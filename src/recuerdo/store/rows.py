@@ -11,8 +11,8 @@ from typing import Any
 from recuerdo.model import (
     Client,
     Conversation,
-    Handoff,
     HandledBy,
+    Handoff,
     Identifier,
     IdentifierKind,
     Message,

@@ -48,7 +48,9 @@ class _SQLiteJSON(UserDefinedType[str]):
 
 
 UTCDateTime = DateTime(timezone=True).with_variant(_SQLiteUTCTime(), "sqlite")
-JSONDoc = JSON().with_variant(postgresql.JSONB(), "postgresql").with_variant(_SQLiteJSON(), "sqlite")
+JSONDoc = (
+    JSON().with_variant(postgresql.JSONB(), "postgresql").with_variant(_SQLiteJSON(), "sqlite")
+)
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
 metadata = MetaData()

@@ -40,7 +40,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_conversations_client_start", "conversations", ["client_id", "started_at"])
     op.create_index("ix_messages_client_time", "messages", ["client_id", "at", "id"])
-    op.bulk_insert(id_counters, [{"name": "messages", "value": 0}, {"name": "conversations", "value": 0}])
+    op.bulk_insert(
+        id_counters, [{"name": "messages", "value": 0}, {"name": "conversations", "value": 0}]
+    )
 
 
 def downgrade() -> None:

@@ -18,9 +18,7 @@ depends_on = None
 def upgrade() -> None:
     bind = op.get_bind()
     big = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-    when = (
-        sa.Text() if bind.dialect.name == "sqlite" else sa.DateTime(timezone=True)
-    )
+    when = sa.Text() if bind.dialect.name == "sqlite" else sa.DateTime(timezone=True)
     op.create_table(
         "api_keys",
         sa.Column("id", big, primary_key=True),
