@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal
 
@@ -98,6 +98,17 @@ class RankingOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class CollectionStats:
+    """Statistics of a whole collection (e.g. a tenant's messages), for scoring candidates that
+    the database's full-text index found: number of messages, their average number of terms, and
+    in how many messages each query term occurs."""
+
+    doc_count: int
+    average_length: float
+    doc_freq: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedQuery:
     """A query split into its terms and the period it names (if any)."""
 
@@ -144,9 +155,11 @@ class ClientIndex:
         *,
         options: RankingOptions | None = None,
         default: Language = "es",
+        stats: CollectionStats | None = None,
     ) -> None:
         self.options = options or RankingOptions()
         self.default = default
+        self.stats = stats
         # Conversations in time order, each message at its position: neighbours are looked up
         # by position, never across conversations.
         self.docs = sorted(docs, key=lambda d: (d.conversation_id, d.at, d.id))
@@ -171,6 +184,11 @@ class ClientIndex:
         self._n = n
         self._lengths = [self._field_length(i, own_lengths) for i in range(n)]
         self._avg_length = (sum(self._lengths) / n) if n else 1.0
+        if stats is not None and n and sum(own_lengths):
+            # The collection's average length, scaled by how much the neighbour and speaker
+            # fields add to a message here.
+            scale = sum(self._lengths) / sum(own_lengths)
+            self._avg_length = max(stats.average_length * scale, 1e-9)
         self._by_conversation: dict[int, list[int]] = defaultdict(list)
         for i, cid in enumerate(self._conversation):
             self._by_conversation[cid].append(i)
@@ -203,8 +221,10 @@ class ClientIndex:
 
     def idf(self, term: str) -> float:
         """BM25's idf, never negative (a term in most messages still counts a little)."""
-        df = self._df.get(term, 0)
-        return math.log(1 + (self._n - df + 0.5) / (df + 0.5))
+        n, df = self._n, self._df.get(term, 0)
+        if self.stats is not None:
+            n, df = self.stats.doc_count, self.stats.doc_freq.get(term, df)
+        return math.log(1 + max(n - df + 0.5, 0.0) / (df + 0.5))
 
     def search(
         self,
@@ -341,3 +361,54 @@ class _Bm25Collection:
 def _normalised(scores: Mapping[int, float]) -> dict[int, float]:
     top = max(scores.values(), default=0.0)
     return {k: v / top for k, v in scores.items()} if top > 0 else {}
+
+
+def score_candidates(
+    query: str | ParsedQuery,
+    candidates: Iterable[SearchDoc],
+    stats: CollectionStats,
+    *,
+    now: datetime,
+    context: Iterable[SearchDoc] = (),
+    limit: int = 10,
+    options: RankingOptions | None = None,
+    lang: Language | None = None,
+    default: Language = "es",
+    tz: tzinfo = UTC,
+) -> list[Hit]:
+    """Rescore the candidates a full-text index found across clients (the operator's search).
+
+    ``stats`` are the whole collection's, so that a term's weight does not depend on which
+    candidates were fetched; ``context`` may carry the messages next to the candidates (they
+    lend their terms as neighbours, and are never returned themselves). The per-conversation
+    prior is off: a handful of fetched messages says nothing about a whole conversation.
+
+    >>> from datetime import datetime, UTC
+    >>> at = datetime(2024, 5, 1, tzinfo=UTC)
+    >>> docs = [SearchDoc(1, 1, at, "user", None, ["ped", "4471"]),
+    ...         SearchDoc(2, 2, at, "user", None, ["ped"])]
+    >>> stats = CollectionStats(1000, 8.0, {"ped": 300, "4471": 1})
+    >>> [h.id for h in score_candidates("pedido 4471", docs, stats, now=at)]
+    [1, 2]
+    """
+    wanted = {doc.id: doc for doc in candidates}
+    extra = [doc for doc in context if doc.id not in wanted]
+    chosen = options or RankingOptions()
+    index = ClientIndex(
+        [*wanted.values(), *extra],
+        options=replace(chosen, conversation_weight=0.0, feedback_docs=0),
+        default=default,
+        stats=stats,
+    )
+    parsed = (
+        query
+        if isinstance(query, ParsedQuery)
+        else parse_query(query, now=now, lang=lang, default=default, tz=tz)
+    )
+    hits = [
+        Hit("message", index.docs[i].id, index.docs[i].conversation_id, s)
+        for i, s in index.message_scores(parsed, now=now).items()
+        if index.docs[i].id in wanted
+    ]
+    hits.sort(key=lambda h: (-h.score, h.id))
+    return hits[:limit]
