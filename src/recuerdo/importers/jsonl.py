@@ -37,6 +37,7 @@ FIELDS = (
 MAX_LINE_BYTES = 1024 * 1024
 _OPTIONAL_TEXT = ("thread_id", "external_id", "profile_name")
 _CONTENT_TYPES = frozenset(c.value for c in ContentType)
+_LINE_BREAKS = {ord(c): f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"}
 
 
 class _Malformed(ValueError):
@@ -167,7 +168,12 @@ def to_line(message: NewMessage) -> str:
         data["metadata"] = message.metadata
     if message.profile_name is not None:
         data["profile_name"] = message.profile_name
-    return json.dumps(data, ensure_ascii=False, separators=(", ", ": "))
+    line = json.dumps(data, ensure_ascii=False, separators=(", ", ": "))
+    if not line.isascii():
+        # Characters that some line readers (Python's splitlines, editors) take as line breaks
+        # are escaped, so every consumer sees one message per line.
+        line = line.translate(_LINE_BREAKS)
+    return line
 
 
 def write_jsonl(records: Iterable[NewMessage], fp: IO[str]) -> int:
