@@ -33,6 +33,8 @@ NOW = datetime(2024, 6, 5, 15, 0, tzinfo=UTC)  # a Wednesday
         ("8 de mayo de 2023", date(2023, 5, 8), date(2023, 5, 9), ""),
         ("2023-05-08", date(2023, 5, 8), date(2023, 5, 9), ""),
         ("08/05/2023", date(2023, 5, 8), date(2023, 5, 9), ""),
+        ("el pedido del 3/05", date(2024, 5, 3), date(2024, 5, 4), "el pedido del"),
+        ("08.05.2023", date(2023, 5, 8), date(2023, 5, 9), ""),
         ("in 2022", date(2022, 1, 1), date(2023, 1, 1), ""),
         ("marzo de 2023", date(2023, 3, 1), date(2023, 4, 1), ""),
         ("pedido de diciembre", date(2023, 12, 1), date(2024, 1, 1), "pedido"),
@@ -49,7 +51,16 @@ def test_expressions(query: str, start: date, end: date, rest: str) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["you may come", "el mar", "PED-2024-118", "order 4471", "three blue shirts", "2 days"],
+    [
+        "you may come",
+        "el mar",
+        "PED-2024-118",
+        "order 4471",
+        "three blue shirts",
+        "2 days",
+        "3.5 kg",
+        "10-12 días hábiles",
+    ],
 )
 def test_no_time_expression(query: str) -> None:
     found = find_time_window(query, now=NOW)

@@ -175,6 +175,8 @@ def _iso_date(m: re.Match[str], today: date) -> tuple[date, date] | None:
 
 
 def _numeric_date(m: re.Match[str], today: date) -> tuple[date, date] | None:
+    if not m["y"] and m["sep"] != "/":
+        return None  # "3.5 kg", "10-12 días": numbers, not dates
     first, second = int(m["a"]), int(m["b"])
     year = int(m["y"]) if m["y"] else today.year
     if year < 100:
@@ -259,7 +261,10 @@ _RULES: list[tuple[re.Pattern[str], _Builder]] = [
     (re.compile(_B + pattern + _E), build)
     for pattern, build in [
         (r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})", _iso_date),
-        (r"(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})(?:[/.-](?P<y>\d{4}|\d{2}))?", _numeric_date),
+        (
+            r"(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?:(?P=sep)(?P<y>\d{4}|\d{2}))?",
+            _numeric_date,
+        ),
         (
             rf"(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?: de| of)? (?P<mon>{_MONTH}),?"
             rf"(?:(?: de| del)? (?P<y>{_YEAR}))?",
