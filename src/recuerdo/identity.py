@@ -19,6 +19,7 @@ mobiles as ``549…`` while people type ``+54 11 …``. Rejecting those would si
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -71,6 +72,18 @@ def parse_who(who: str, *, default_region: str = "CO", allow_groups: bool = Fals
     >>> parse_who("12345@lid").primary
     Identifier(kind=<IdentifierKind.LID: 'lid'>, value='12345')
     """
+    if isinstance(who, str):
+        # A bot names the same few thousand clients over and over; phonenumbers is slow.
+        return _parse_cached(who, default_region, allow_groups)
+    return _parse(who, default_region, allow_groups)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _parse_cached(who: str, default_region: str, allow_groups: bool) -> Who:
+    return _parse(who, default_region, allow_groups)
+
+
+def _parse(who: str, default_region: str, allow_groups: bool) -> Who:
     if not isinstance(who, str):
         raise InvalidIdentifier(
             f"client identifier must be a string, got {type(who).__name__}; accepted: {ACCEPTED}",

@@ -165,9 +165,12 @@ class Memory:
     async def _record(self, prepared: Sequence[PreparedMessage]) -> list[Recorded]:
         tenant, now = await self.tenant_id(), self.clock.now()
         idle = timedelta(hours=self.settings.idle_timeout_hours)
+        lock = self.store.needs_row_locks
 
         async def one(p: PreparedMessage) -> Recorded:
-            row, created = await self.store.write(lambda: ops.record(tenant, p, idle, now))
+            row, created = await self.store.write(
+                lambda: ops.record(tenant, p, idle, now, lock=lock)
+            )
             return Recorded(to_message(row), created)
 
         if len(prepared) == 1:

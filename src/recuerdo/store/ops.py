@@ -181,7 +181,9 @@ def locked_client(client_id: int) -> Op[Row]:
     return row  # type: ignore[no-any-return]
 
 
-def record(tenant: int, m: PreparedMessage, idle: timedelta, now: datetime) -> Op[tuple[Row, bool]]:
+def record(
+    tenant: int, m: PreparedMessage, idle: timedelta, now: datetime, *, lock: bool = True
+) -> Op[tuple[Row, bool]]:
     """Store one message; answer ``(message_row, created)``. Idempotent on ``external_id``."""
     client, created = yield from ensure_client(tenant, m.keys, m.at, m.profile_name)
     client_id = client["id"]
@@ -191,7 +193,7 @@ def record(tenant: int, m: PreparedMessage, idle: timedelta, now: datetime) -> O
         )
         if existing is not None:
             return existing, False
-    if not created:
+    if lock and not created:  # engines with concurrent writers serialise on the client row
         client = yield from locked_client(client_id)
     conversation_id, thread_id = yield from _conversation_for(client, m.at, m.thread_id, idle)
     message_id = yield NextId("messages")

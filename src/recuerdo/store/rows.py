@@ -42,7 +42,9 @@ def as_json(value: Any) -> Any:
 
 def db_time(value: datetime) -> str:
     """The SQLite text form of a UTC datetime: fixed width, so text order is time order."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")
 
 
 def to_message(row: Row) -> Message:

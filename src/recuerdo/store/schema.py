@@ -124,6 +124,7 @@ conversations = Table(
     Column("topics", JSONDoc),
     PrimaryKeyConstraint("client_id", "id"),
     ForeignKeyConstraint(["client_id"], ["clients.id"], ondelete="CASCADE"),
+    sqlite_with_rowid=False,  # clustered by client: a client's rows sit together
 )
 
 messages = Table(
@@ -142,7 +143,7 @@ messages = Table(
     PrimaryKeyConstraint("client_id", "id"),
     UniqueConstraint("client_id", "external_id", name="uq_messages_external_id"),
     ForeignKeyConstraint(["client_id"], ["clients.id"], ondelete="CASCADE"),
-    Index("ix_messages_conversation", "client_id", "conversation_id", "id"),
+    sqlite_with_rowid=False,  # clustered by client: a client's history is contiguous
 )
 
 id_counters = Table(

@@ -28,15 +28,26 @@ from recuerdo.store.query import NextId, Op, Query, StatementCache, Step
 from recuerdo.store.rows import db_time
 
 T = TypeVar("T")
+# Ids are reserved in blocks that outlive a transaction (one counter update per block, not per
+# message); a process that exits leaves a gap, so ids are unique and increasing, not dense.
 _ID_BLOCK = 1000
 
 
-def _param(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return db_time(value)
-    if isinstance(value, dict | list | tuple):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return value
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+_CONVERT: dict[type, Any] = {datetime: db_time, dict: _json, list: _json, tuple: _json}
+
+
+def _params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Datetimes as fixed-width ISO text and JSON documents as text; the rest as they are."""
+    out = dict(params)
+    for key, value in out.items():
+        convert = _CONVERT.get(type(value))
+        if convert is not None:
+            out[key] = convert(value)
+    return out
 
 
 class SQLiteStore:
@@ -164,13 +175,6 @@ class SQLiteStore:
                 delay = min(delay * 2, 0.05)
 
     async def _commit(self) -> None:
-        # Give back the unused part of each id block: the write lock is still ours, so ids stay
-        # dense across transactions and processes.
-        for table, (next_free, _) in self._ids.items():
-            self._writer.execute(
-                "UPDATE id_counters SET value = ? WHERE name = ?", (next_free - 1, table)
-            )
-        self._ids.clear()
         if self.synchronous in {"FULL", "EXTRA"}:
             await asyncio.to_thread(self._writer.commit)
         else:
@@ -211,14 +215,11 @@ class SQLiteStore:
         if q.mode == "many":
             rows = q.params
             assert isinstance(rows, Sequence)
-            conn.executemany(text, [{k: _param(v) for k, v in p.items()} for p in rows])
+            conn.executemany(text, [_params(p) for p in rows])
             return None
         params = q.params
         assert isinstance(params, Mapping)
-        values = {k: _param(v) for k, v in (bound or params).items()}
-        if bound:
-            values.update({k: _param(v) for k, v in params.items()})
-        cursor = conn.execute(text, values)
+        cursor = conn.execute(text, _params({**bound, **params} if bound else params))
         if q.mode == "one":
             row = cursor.fetchone()
             cursor.fetchall()  # finish the statement so RETURNING rows are all written
