@@ -7,17 +7,23 @@
 """
 
 from recuerdo.summaries.extractive import ExtractiveSummarizer
+from recuerdo.summaries.llm_summarizer import LLMSummarizer, ProfileUpdate
 from recuerdo.summaries.model import (
     Commitment,
     ConversationStatus,
     ConversationSummary,
     Summarizer,
 )
+from recuerdo.summaries.profile import merge_profile, merge_profile_offline
 
 __all__ = [
     "Commitment",
     "ConversationStatus",
     "ConversationSummary",
     "ExtractiveSummarizer",
+    "LLMSummarizer",
+    "ProfileUpdate",
     "Summarizer",
+    "merge_profile",
+    "merge_profile_offline",
 ]

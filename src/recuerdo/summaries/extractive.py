@@ -193,7 +193,8 @@ class ExtractiveSummarizer:
         return detect_language(sample, default="en" if self.default_language == "en" else "es")
 
 
-def _speaker_name(message: Message) -> str | None:
+def speaker_name(message: Message) -> str | None:
+    """The name in the message's metadata (see :data:`SPEAKER_KEYS`), if any."""
     for key in SPEAKER_KEYS:
         value = message.metadata.get(key)
         if isinstance(value, str) and value.strip():
@@ -205,7 +206,7 @@ def _speaker(
     message: Message, lang: str, customer_name: str | None, staff: dict[Role, str]
 ) -> Speaker:
     phrases = PHRASES[lang]
-    name = _speaker_name(message)
+    name = speaker_name(message)
     if message.role is Role.USER:
         return Speaker(name or customer_name or phrases.customer, "customer")
     if message.role is Role.MANUAL_OPERATOR:
@@ -218,7 +219,7 @@ def _staff_names(turns: Sequence[Message]) -> dict[Role, str]:
     names: dict[Role, str] = {}
     for message in turns:
         if message.role in (Role.ASSISTANT, Role.MANUAL_OPERATOR) and message.role not in names:
-            if _speaker_name(message):
+            if speaker_name(message):
                 continue
             name = find_stated_name(message.content)
             if name:
