@@ -87,7 +87,7 @@ function bindHelpers(client) {
      */
     async enrichContextWithHistory(phoneNumber, state, incomingText) {
       const context = await client().context(phoneNumber, incomingText ?? undefined)
-      if (!context || context.is_returning_customer !== true) return false
+      if (!context || context.is_returning !== true) return false
       await state.update({
         historical_context: context.note,
         is_returning_customer: true,

@@ -123,15 +123,35 @@ export interface SavedThread extends Thread {
   client_id: number | string
 }
 
+/** A commitment still open from past conversations (who promised what, by when). */
+export interface Commitment {
+  [field: string]: unknown
+}
+
 /** The returning-customer context (GET /v1/clients/{who}/context). */
 export interface Context {
   /** True when the client's last interaction was more than N days ago (default 30). */
-  is_returning_customer: boolean
-  days_since_last_interaction: number | null
+  is_returning: boolean
+  /** False for a client recuerdo has never seen. */
+  is_known: boolean
+  days_since: number | null
+  last_interaction_at: string | null
   customer_name: string | null
-  /** Ready-to-inject note for the LLM (the seed's `contextPrompt`); null when there is nothing to say. */
-  note: string | null
-  [field: string]: unknown
+  /** Where the name comes from (operator, customer, WhatsApp profile). */
+  name_source: string | null
+  /** Ready-to-inject note for the LLM (the seed's `contextPrompt`); empty when not returning. */
+  note: string
+  profile_summary: string | null
+  last_summary: string | null
+  last_outcome: string | null
+  open_commitments: Commitment[]
+  relevant_messages: Message[]
+  /** Messages to open a fresh LLM conversation when the old thread is gone. */
+  rehydration_messages: Array<{ role: string; content: string }>
+  tokens: number
+  language: string
+  /** What the token budget left out, least valuable first. */
+  dropped: string[]
 }
 
 export interface SearchHit {

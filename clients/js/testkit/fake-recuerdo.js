@@ -38,7 +38,7 @@ export async function startFakeRecuerdo({ failMessages = false } = {}) {
     if (route === 'GET handoff') return { body: handoffs.get(who) ?? { paused: false, by: null, reason: null, since: null } }
     if (route === 'GET context') {
       const returning = messages.some((m) => m.who === who && Date.parse(m.at) < Date.now() - 30 * 86_400_000)
-      return { body: { is_returning_customer: returning, days_since_last_interaction: returning ? 45 : 0, customer_name: null, note: returning ? 'Cliente que vuelve.' : null } }
+      return { body: { is_returning: returning, is_known: true, days_since: returning ? 45 : 0, customer_name: null, note: returning ? 'Cliente que vuelve.' : '' } }
     }
     return problem(405, 'not-found', route)
   })
