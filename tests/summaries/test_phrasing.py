@@ -25,6 +25,8 @@ from recuerdo.summaries.phrasing import join_names, quote, strip_lead, third_per
         ("The stories were inspiring!", "Ana said the stories were inspiring."),
         ("Your painting is beautiful", "Ana said Luis's painting is beautiful."),
         ("It helped me a lot", "Ana said it helped them a lot."),
+        ("You obviously have a gift", "Ana said Luis obviously has a gift."),
+        ("You really inspire me", "Ana said Luis really inspires them."),
         ("Painting is a way to express yourself", "Ana said painting is a way to express oneself."),
     ],
 )

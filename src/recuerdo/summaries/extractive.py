@@ -175,7 +175,11 @@ class ExtractiveSummarizer:
         text = " ".join([header, *body, *closing])
         return ConversationSummary(
             text=_cap_words(text, self.max_words),
-            topics=tuple(find_topics([m.content for m in turns], lang)),
+            topics=tuple(
+                find_topics(
+                    [m.content for m in turns], lang, exclude=[s.label for s in set(speakers)]
+                )
+            ),
             preferences=tuple(preferences),
             commitments=tuple(commitments),
             outcome=outcome,

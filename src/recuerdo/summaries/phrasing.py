@@ -116,6 +116,7 @@ def capitalise(text: str) -> str:
 _ADVERBS = (
     "really|just|also|still|always|usually|never|actually|totally|definitely|finally|recently|"
     "even|often|sometimes|already|truly|absolutely|especially|mostly|only|probably|kind of|"
+    "obviously|clearly|certainly|surely|seriously|genuinely|"
     "sort of"
 )
 _MODALS = frozenset(_words("can could should would will might must may shall"))
@@ -125,7 +126,8 @@ _PAST_IRREGULAR = frozenset(
     went was were had did made got saw took came felt thought found gave told knew left met kept
     began brought bought ran read said sent spent built caught chose drew drove ate fell fought
     flew forgot grew heard held hid hit hurt lost meant paid put quit rode rang rose sang sat slept
-    spoke stood stole swam taught thought threw understood woke wore won wrote became
+    spoke stood stole swam taught thought threw understood woke wore won wrote became set cut
+        let shut cost
     """
     )
 )
@@ -222,6 +224,14 @@ def third_person(sentence: str, speaker: str, listener: str, verb: str = "said")
     return body + "."
 
 
+_COMMON_VERBS = (
+    "have|do|go|know|want|need|like|love|make|get|think|feel|look|seem|sound|deserve|rock|"
+    "inspire|take|keep|mean|say|see|work|live|play|write|try|enjoy|find|give|help|bring|"
+    "come"
+)
+_YOU_VERB = re.compile(rf"\b[Yy]ou\s+(?P<adv>(?:(?:{_ADVERBS})\s+)*)(?P<verb>{_COMMON_VERBS})\b")
+
+
 def _swap_second_person(text: str, listener: str) -> str:
     rules = [
         (r"\byou(?:'re|’re| are)\b", f"{listener} is"),
@@ -231,11 +241,14 @@ def _swap_second_person(text: str, listener: str) -> str:
         (r"\byourself\b", "oneself"),
         (r"\byours\b", f"{listener}'s"),
         (r"\byour\b", f"{listener}'s"),
-        (r"\byou\b", listener),
     ]
     for pattern, replacement in rules:
         text = re.sub(pattern, replacement, text, flags=re.I)
-    return text
+    # "you obviously have" → "Ana obviously has": the verb follows its new subject.
+    text = _YOU_VERB.sub(
+        lambda m: f"{listener} {m.group('adv') or ''}{_third_singular(m.group('verb'))}", text
+    )
+    return re.sub(r"\byou\b", listener, text, flags=re.I)
 
 
 def _lower_first(text: str) -> str:

@@ -63,15 +63,31 @@ _SUBJECT_TERMS: dict[str, frozenset[str]] = {
     key: frozenset(index_terms(words, "es") + index_terms(words, "en"))
     for key, (_, words) in _SUBJECTS.items()
 }
+# Greetings, praise and verbs that every chat is full of: never a topic.
 _FILLER = frozenset(
-    index_terms("hola gracias buenas dias tardes noches favor bien quiero necesito saber", "es")
-    + index_terms("hello thanks please good day want need know like think really", "en")
+    index_terms(
+        "hola gracias buenas dias tardes noches favor bien quiero necesito saber genial "
+        "perfecto excelente listo claro bueno super chevere vale dale gustar encantar hacer "
+        "ver ir poder decir cosa vez tiempo dia rato verdad",
+        "es",
+    )
+    + index_terms(
+        "hello thanks please good day want need know like think really great awesome cool "
+        "amazing wonderful glad happy nice love lovely fantastic incredible fun exciting "
+        "make see get go feel look sound thing things time lot way keep sure yeah",
+        "en",
+    )
 )
+# A subject named once may be chance ("worth the price"); twice, the chat is about it.
+_MIN_SUBJECT_MENTIONS = 2
 
 
-def find_topics(texts: Sequence[str], lang: str, *, limit: int = 5) -> list[str]:
+def find_topics(
+    texts: Sequence[str], lang: str, *, limit: int = 5, exclude: Sequence[str] = ()
+) -> list[str]:
     """Up to ``limit`` topics: known subjects first (most mentioned first), then keywords said
-    in more than one message."""
+    in more than one message. Words of ``exclude`` (the speakers' names) are never topics."""
+    excluded = {t for name in exclude for t in index_terms(name, "es" if lang == "es" else "en")}
     per_message = [index_terms(text, "es" if lang == "es" else "en") for text in texts]
     counts: Counter[str] = Counter(t for terms in per_message for t in terms)
     spread: Counter[str] = Counter(t for terms in per_message for t in set(terms))
@@ -79,7 +95,7 @@ def find_topics(texts: Sequence[str], lang: str, *, limit: int = 5) -> list[str]
         (
             (sum(counts[t] for t in terms), key)
             for key, terms in _SUBJECT_TERMS.items()
-            if any(counts[t] for t in terms)
+            if sum(counts[t] for t in terms) >= min(_MIN_SUBJECT_MENTIONS, len(texts))
         ),
         key=lambda pair: -pair[0],
     )
@@ -93,6 +109,7 @@ def find_topics(texts: Sequence[str], lang: str, *, limit: int = 5) -> list[str]
             for t in spread
             if t not in covered
             and t not in _FILLER
+            and t not in excluded
             and len(t) > 2
             and not t.isdigit()
             and t in surface
