@@ -88,3 +88,36 @@ export async function startRecuerdoServe({ dbPath, startTimeoutMs = 60_000 }) {
     },
   }
 }
+
+/**
+ * A fresh `recuerdo serve` on a new temporary database, with the admin key it printed and a bot
+ * key created through the API. `cleanup()` stops the server and removes the database.
+ */
+export async function startFreshServe() {
+  const { mkdtemp, rm } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const { Recuerdo } = await import('../src/index.js')
+  const dir = await mkdtemp(join(tmpdir(), 'recuerdo-js-'))
+  const dbPath = join(dir, 'r.db')
+  const fixture = { dir, dbPath, server: null, adminKey: null, botKey: null }
+  fixture.cleanup = async () => {
+    await fixture.server?.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+  try {
+    fixture.server = await startRecuerdoServe({ dbPath })
+    fixture.adminKey = fixture.server.adminKey
+    if (!/^rcd_\S+$/.test(fixture.adminKey ?? '')) {
+      throw new Error(`the first start prints "Admin API key: rcd_…"; it printed:\n${fixture.server.output()}`)
+    }
+    const admin = new Recuerdo({ baseUrl: fixture.server.url, apiKey: fixture.adminKey })
+    const created = await admin.createKey({ name: 'builderbot', scope: 'bot' })
+    if (created.scope !== 'bot') throw new Error(`POST /v1/keys answered scope ${created.scope}, asked for bot`)
+    fixture.botKey = created.key
+    return fixture
+  } catch (error) {
+    await fixture.cleanup()
+    throw error
+  }
+}
