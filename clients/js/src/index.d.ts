@@ -110,8 +110,16 @@ export interface Conversation {
   client_id: number | string
   thread_id: string | null
   started_at: string
+  last_message_at: string
   ended_at: string | null
-  [field: string]: unknown
+  end_reason: string | null
+  /** Messages per role: { user, assistant, manual_operator, system }. */
+  counts: Record<string, number>
+  handled_by: 'nobody' | 'bot' | 'operator' | 'both'
+  summary: string | null
+  summary_status: string | null
+  outcome: string | null
+  topics: string[]
 }
 
 export interface Thread {
@@ -121,6 +129,11 @@ export interface Thread {
 
 export interface SavedThread extends Thread {
   client_id: number | string
+}
+
+/** GET /v1/clients/{who}/thread: `client_id` is null for a client recuerdo has never seen. */
+export interface ThreadLookup extends Thread {
+  client_id?: number | string | null
 }
 
 /** A commitment still open from past conversations (who promised what, by when). */
@@ -160,9 +173,12 @@ export interface SearchHit {
 
 export interface ApiKey {
   id: number | string
-  key?: string
-  scope: 'bot' | 'operator' | 'admin'
   name: string
+  scope: 'bot' | 'operator' | 'admin'
+  /** The first characters of the key, to recognise it. */
+  prefix?: string
+  created_at?: string
+  revoked_at?: string | null
 }
 
 export type ErrorCode =
@@ -222,7 +238,7 @@ export class Recuerdo {
 
   saveThreadId(who: string, threadId: string, options?: { provider?: string }): Promise<SavedThread>
   getThreadId(who: string): Promise<string | null>
-  getThread(who: string): Promise<Thread>
+  getThread(who: string): Promise<ThreadLookup>
 
   recordMessage(who: string, message: NewMessage): Promise<Recorded>
   recordBatch(messages: NewBatchMessage[]): Promise<{ results: Recorded[] }>
@@ -255,7 +271,7 @@ export class Recuerdo {
     options?: { who?: string; limit?: number; since?: TimeInput; until?: TimeInput; role?: Role | Role[] },
   ): Promise<{ items: SearchHit[] }>
 
-  createKey(options: { name: string; scope: 'bot' | 'operator' | 'admin' }): Promise<ApiKey & { key: string }>
+  createKey(options: { name: string; scope: 'bot' | 'operator' | 'admin' }): Promise<{ id: number | string; key: string; scope: 'bot' | 'operator' | 'admin'; name: string }>
   listKeys(): Promise<{ items: ApiKey[] }>
   revokeKey(id: number | string): Promise<void>
 
