@@ -42,12 +42,14 @@ MAX_MESSAGE_CHARS = 64 * 1024
 _SNIFF_LINES = 200  # non-empty lines read before deciding a file is not a WhatsApp export
 _MAX_AUTHORS = 10_000  # authors counted one by one; a chat with more is a broadcast dump
 _MAX_AUTHOR_CHARS = 100
+_UNCLEAN_START = frozenset(" \u00a0\u202f~")
+_UNCLEAN_END = frozenset(" \u00a0\u202f")
 _ENCRYPTED = re.compile(r"encrypt|cifra|verschlüssel|criptograf|chiffr|crittograf", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen init costs 4x, and there is one per message
 class ParsedMessage:
-    """One message of an export.
+    """One message of an export (read-only by convention).
 
     ``at`` is aware (UTC), converted from the export's wall-clock time in the import's time
     zone; ``author`` is ``None`` for the app's system lines; ``source_text`` is the message as
@@ -98,17 +100,30 @@ def split_author(rest: str) -> tuple[str | None, str]:
     """
     cut = rest.find(": ")
     if cut < 0:
-        if rest.endswith(":") and 0 < len(rest) - 1 <= _MAX_AUTHOR_CHARS and '"' not in rest:
+        if rest[-1:] == ":" and 0 < len(rest) - 1 <= _MAX_AUTHOR_CHARS and '"' not in rest:
             return _clean_author(rest[:-1]), ""  # an empty message: "Name:"
         return None, rest
     author = rest[:cut]
     # A quote before the colon means the colon belongs to a quoted group subject or name.
-    if not author or len(author) > _MAX_AUTHOR_CHARS or '"' in author or "“" in author:
+    if cut == 0 or cut > _MAX_AUTHOR_CHARS or '"' in author or "“" in author:
         return None, rest
     text = rest[cut + 2 :]
-    if len(text) < 300 and _ENCRYPTED.search(text) and ENCRYPTION_NOTICE.search(text):
+    if len(text) < 300 and _maybe_notice(text) and ENCRYPTION_NOTICE.search(text):
         return None, text  # some versions print the chat's name as the notice's author
-    return _clean_author(author), text
+    if author[0] in _UNCLEAN_START or author[-1] in _UNCLEAN_END:
+        author = _clean_author(author)
+    return author, text
+
+
+def _maybe_notice(text: str) -> bool:
+    # Plain substring tests first: a regex over every message would cost more than parsing it.
+    return (
+        "-to-end" in text
+        or "extremo a extremo" in text
+        or "Ende-zu-Ende" in text
+        or "ponta a ponta" in text
+        or "bout en bout" in text
+    ) and _ENCRYPTED.search(text) is not None
 
 
 def _clean_author(author: str) -> str:
@@ -138,26 +153,34 @@ def survey_export(
     lines = headers = system = groups = non_empty = 0
     too_many = False
     match = HEADER.match
-    for line in src.lines():
+    last_date: tuple[str, ...] = ()
+    for text, _ in src.lines():
         lines += 1
-        m = match(line.text)
+        m = match(text)
         if m is None:
-            if headers == 0 and line.text.strip():
+            if headers == 0 and text.strip():
                 non_empty += 1
                 if non_empty >= _SNIFF_LINES:
                     break
             continue
         headers += 1
-        votes.add(m["a"], m["b"], m["c"])
-        author, text = split_author(line.text[m.end() :])
+        date = m.group("a", "b", "c")
+        if date != last_date:  # messages of one day share their date: vote once per change
+            votes.add(*date)
+            last_date = date
+        author, rest = split_author(text[m.end() :])
         if author is None:
             system += 1
-            if GROUP_NOTICE.search(text):
+            if GROUP_NOTICE.search(rest):
                 groups += 1
-        elif author in authors or len(authors) < _MAX_AUTHORS:
-            authors[author] += 1
         else:
-            too_many = True
+            count = authors.get(author)
+            if count is not None:
+                authors[author] = count + 1
+            elif len(authors) < _MAX_AUTHORS:
+                authors[author] = 1
+            else:
+                too_many = True
     if headers == 0:
         raise ImportFormatError(
             f"{src.name}: no WhatsApp message header found; expected lines like "
@@ -227,15 +250,17 @@ def _parse(
     cut = False
     skipping = False  # after an unreadable header, its continuation lines go with it
     seen_header = False
-    for line in survey.source.lines():
-        text = line.text
-        if line.bad_encoding:
-            yield ParseProblem(name, line.line_no, text, "invalid UTF-8 bytes (replaced by �)")
+    # The header text (date and time as written) → its UTC time: consecutive messages often
+    # share a minute, and a dict lookup is cheaper than building an aware datetime.
+    stamps: dict[str, datetime] = {}
+    for line_no, (text, bad_encoding) in enumerate(survey.source.lines(), start=1):
+        if bad_encoding:
+            yield ParseProblem(name, line_no, text, "invalid UTF-8 bytes (replaced by �)")
         m = match(text)
         if m is None:
             if not seen_header:
                 if text.strip():
-                    yield ParseProblem(name, line.line_no, text, "text before the first message")
+                    yield ParseProblem(name, line_no, text, "text before the first message")
                 continue
             if skipping:
                 continue
@@ -244,7 +269,7 @@ def _parse(
                 # is also how a cut-off header of a truncated file looks.
                 yield ParseProblem(
                     name,
-                    line.line_no,
+                    line_no,
                     text,
                     "looks like a message header but cannot be read; kept as message text",
                 )
@@ -252,7 +277,7 @@ def _parse(
                 if not cut:
                     cut = True
                     yield ParseProblem(
-                        name, line.line_no, text[:200], f"message over {max_chars} characters cut"
+                        name, line_no, text[:200], f"message over {max_chars} characters cut"
                     )
                 continue
             parts.append(text)
@@ -262,21 +287,25 @@ def _parse(
         if at is not None:
             yield _message(name, start, at, author, parts)
             at = None
-        try:
-            stamp = clock.to_utc(
-                m["a"], m["b"], m["c"], m["hour"], m["minute"], m["second"], m["ampm"]
-            )
-        except ValueError as exc:
-            skipping = True
-            yield ParseProblem(name, line.line_no, text, f"impossible date or time ({exc})")
-            continue
+        end = m.end()
+        stamp = stamps.get(text[:end])
+        if stamp is None:
+            try:
+                stamp = clock.to_utc(*m.group("a", "b", "c", "hour", "minute", "second", "ampm"))
+            except ValueError as exc:
+                skipping = True
+                yield ParseProblem(name, line_no, text, f"impossible date or time ({exc})")
+                continue
+            if len(stamps) >= 1024:
+                stamps.clear()
+            stamps[text[:end]] = stamp
         skipping = cut = False
-        start, at = line.line_no, stamp
-        author, first = split_author(text[m.end() :])
+        start, at = line_no, stamp
+        author, first = split_author(text[end:])
         if len(first) > max_chars:
             first = first[:max_chars]
             cut = True
-            yield ParseProblem(name, line.line_no, text[:200], f"message over {max_chars} cut")
+            yield ParseProblem(name, line_no, text[:200], f"message over {max_chars} cut")
         parts = [first]
         size = len(first)
     if at is not None:
@@ -286,7 +315,7 @@ def _parse(
 def _message(
     name: str, line_no: int, at: datetime, author: str | None, parts: list[str]
 ) -> ParsedMessage | ParseProblem:
-    text = (parts[0] if len(parts) == 1 else "\n".join(parts)).strip()
+    text = parts[0].strip() if len(parts) == 1 else "\n".join(parts).strip()
     if author is None:
         if not text:
             return ParseProblem(name, line_no, "", "a message header with neither author nor text")

@@ -146,6 +146,14 @@ _add(
     "posizione in tempo reale condivisa",
 )
 
+_LONGEST_PLACEHOLDER = max(len(t) for t in _OMITTED) + 8  # room for "<", ">", ".", spaces
+_DOCUMENT_ENDINGS = (
+    "document omitted",
+    "documento omitido",
+    "dokument weggelassen",
+    "document omis",
+    "documento omesso",
+)
 _ATTACHED_SUFFIX = re.compile(
     r"(?P<file>.+?\.\w{1,6}) \((?:file attached|archivo adjunto|arquivo anexado|"
     r"datei angehängt|fichier joint|file allegato)\)",
@@ -211,25 +219,32 @@ def classify(text: str) -> tuple[ContentType, str, bool]:
     (<ContentType.TEXT: 'text'>, 'hola', True)
     """
     edited = False
-    if text.endswith(">") and _EDITED.search(text):
+    if text[-1:] == ">" and _EDITED.search(text):
         text = _EDITED.sub("", text)
         edited = True
     if not text:
         return _T.OTHER, "<empty message>", edited
-    first, newline, caption = text.partition("\n")
-    if len(first) > 300:  # placeholders are short; long text is plain text
-        return _T.TEXT, text, edited
-    key = first.strip().lower().rstrip(".").strip("<>")
-    found = _OMITTED.get(key)
-    if found is not None:
-        return found[0], found[1] + newline + caption, edited
-    attached = _ATTACHED_SUFFIX.fullmatch(first) or _ATTACHED_TAG.fullmatch(first)
+    newline = text.find("\n")
+    first = text if newline < 0 else text[:newline]
+    # Cheap tests on the first line decide which (slower) pattern may apply at all.
+    if len(first) <= _LONGEST_PLACEHOLDER:
+        found = _OMITTED.get(first.strip().lower().rstrip(".").strip("<>"))
+        if found is not None:
+            caption = "" if newline < 0 else text[newline:]
+            return found[0], found[1] + caption, edited
+    last = first[-1:]
+    attached = None
+    if last == ")":
+        attached = _ATTACHED_SUFFIX.fullmatch(first)
+    elif last == ">" and first[:1] == "<":
+        attached = _ATTACHED_TAG.fullmatch(first)
     if attached is not None:
         name = attached["file"].strip()
-        return _attachment_type(name), f"<attached: {name}>" + newline + caption, edited
-    if _DOCUMENT_SUFFIX.fullmatch(first):
+        caption = "" if newline < 0 else text[newline:]
+        return _attachment_type(name), f"<attached: {name}>" + caption, edited
+    if first[-16:].lower().endswith(_DOCUMENT_ENDINGS) and _DOCUMENT_SUFFIX.fullmatch(first):
         return _T.DOCUMENT, text, edited
-    if _LOCATION.match(first):
+    if first.find(":", 0, 20) > 0 and _LOCATION.match(first):
         return _T.LOCATION, text, edited
     return _T.TEXT, text, edited
 

@@ -145,20 +145,17 @@ class DateOrderVotes:
 class LocalClock:
     """Turns header fields into aware UTC datetimes from wall-clock time in one time zone.
 
-    Consecutive messages usually share a minute, so the last few conversions are cached.
-
     >>> from zoneinfo import ZoneInfo
     >>> clock = LocalClock(DateOrder.DMY, ZoneInfo("America/Bogota"))
     >>> clock.to_utc("31", "12", "23", "11", "05", None, "p. m.")
     datetime.datetime(2024, 1, 1, 4, 5, tzinfo=datetime.timezone.utc)
     """
 
-    __slots__ = ("_cache", "order", "zone")
+    __slots__ = ("order", "zone")
 
     def __init__(self, order: DateOrder, zone: tzinfo) -> None:
         self.order = order
         self.zone = zone
-        self._cache: dict[tuple[str, ...], datetime] = {}
 
     def to_utc(
         self,
@@ -171,20 +168,12 @@ class LocalClock:
         ampm: str | None,
     ) -> datetime:
         """Raise ValueError for an impossible date or time."""
-        key = (a, b, c, hour, minute, second or "", ampm or "")
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
         y, m, d = ymd(self.order, a, b, c)
         h = int(hour)
         if ampm is not None:
             h = _to_24h(h, ampm)
         local = datetime(y, m, d, h, int(minute), int(second or 0), tzinfo=self.zone)
-        value = local.astimezone(UTC)
-        if len(self._cache) >= 4096:
-            self._cache.clear()
-        self._cache[key] = value
-        return value
+        return local.astimezone(UTC)
 
 
 def _to_24h(hour: int, ampm: str) -> int:

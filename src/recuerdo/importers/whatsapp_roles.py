@@ -158,22 +158,28 @@ class ExternalIds:
     True
     """
 
-    __slots__ = ("_chat", "_seen")
+    __slots__ = ("_at", "_chat", "_counts", "_prefix", "_seen")
 
     def __init__(self, chat_key: str) -> None:
         self._chat = chat_key
-        self._seen: OrderedDict[datetime, Counter[tuple[str, str]]] = OrderedDict()
+        self._seen: OrderedDict[datetime, dict[tuple[str, str], int]] = OrderedDict()
+        self._at: datetime | None = None
+        self._counts: dict[tuple[str, str], int] = {}
+        self._prefix = ""
 
     def next(self, at: datetime, author: str | None, text: str) -> str:
-        counts = self._seen.get(at)
-        if counts is None:
-            counts = self._seen[at] = Counter()
-            if len(self._seen) > _RECENT_TIMESTAMPS:
-                self._seen.popitem(last=False)
+        if at != self._at:
+            counts = self._seen.get(at)
+            if counts is None:
+                counts = self._seen[at] = {}
+                if len(self._seen) > _RECENT_TIMESTAMPS:
+                    self._seen.popitem(last=False)
+            self._at, self._counts = at, counts
+            self._prefix = f"{self._chat}\x1f{at.isoformat()}\x1f"
         key = (author or "", text)
-        occurrence = counts[key]
-        counts[key] = occurrence + 1
-        material = f"{self._chat}\x1f{at.isoformat()}\x1f{key[0]}\x1f{text}\x1f{occurrence}"
+        occurrence = self._counts.get(key, 0)
+        self._counts[key] = occurrence + 1
+        material = f"{self._prefix}{key[0]}\x1f{text}\x1f{occurrence}"
         # 128 bits of SHA-256: collisions are out of reach, and the id column stays short.
         return ID_PREFIX + hashlib.sha256(material.encode()).hexdigest()[:32]
 

@@ -1,0 +1,224 @@
+"""WhatsApp export import benchmark: throughput and memory.
+
+Generates a synthetic 1:1 Android export (a shop and a client; some multi-line messages, media
+placeholders, repeated texts) in a temporary folder, then measures:
+
+1. throughput: ``import_whatsapp`` (two passes of parsing, role mapping, ids, and
+   ``Memory.record_many`` into a fresh SQLite database) in messages/s, as a ratio to raw
+   ``sqlite3`` ``executemany`` of the same rows (who, role, content, time, external id,
+   content type, metadata; a UNIQUE external id, as the store keeps) in one transaction, with
+   the same journal mode and synchronous setting, in the same run. Target: at least 0.3x.
+2. memory: peak resident memory of a fresh process importing an export of N messages and one of
+   10×N (target: at most 1.2x), and of parsing alone at the full size and 10× it.
+
+Run: ``python bench/import_bench.py`` (1,000,000 messages; ``--messages``, ``--memory-base`` and
+``--skip-parse-memory`` make it shorter). Prints one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+BUSINESS = "Tienda Sol"
+CLIENT = "Ana Pérez"
+PHONE = "+57 300 123 4567"
+START = datetime(2019, 1, 1, 8, 0)
+TEXTS = [
+    "Hola, ¿tienen domicilio a Chapinero?",
+    "¡Hola! Sí, entregamos en toda Bogotá en menos de 2 horas.",
+    "ok",
+    "¿Cuánto cuesta la pizza grande de pepperoni con borde de queso?",
+    "La grande cuesta $42.000 y el borde de queso $6.000 adicionales.",
+    "imagen omitida",
+    "Perfecto, la quiero para las 7 p. m.\nDirección: Calle 63 # 9-15, apto 502",
+    "Listo, tu pedido quedó registrado. Número de orden 48213.",
+    "gracias 🙏",
+    "Ubicación: https://maps.google.com/?q=4.6486,-74.0628",
+]
+
+
+def message_rows(count: int) -> Iterator[tuple[datetime, str, str]]:
+    """(local time, author, text) of the synthetic chat, deterministic."""
+    for n in range(count):
+        at = START + timedelta(seconds=37 * n)
+        author = CLIENT if n % 2 == 0 else BUSINESS
+        yield at, author, TEXTS[(n * 7 + n // 3) % len(TEXTS)]
+
+
+def write_export(path: Path, count: int) -> None:
+    with path.open("w", encoding="utf-8", newline="\n") as fp:
+        for at, author, text in message_rows(count):
+            fp.write(f"{at:%d/%m/%y, %H:%M} - {author}: {text}\n")
+
+
+def raw_rows(count: int) -> Iterator[tuple[str, str, str, str, str, str, str]]:
+    """The rows the import stores, built without the importer (for the raw baseline)."""
+    for n, (at, author, text) in enumerate(message_rows(count)):
+        role = "user" if author == CLIENT else "assistant"
+        stamp = at.replace(second=0, tzinfo=UTC).isoformat()
+        meta = '{"source": "whatsapp-export", "author": "' + author + '"}'
+        yield "573001234567", role, text, stamp, f"wa-export:{n:032x}", "text", meta
+
+
+def raw_executemany(db: Path, count: int, synchronous: str) -> float:
+    """Seconds to insert ``count`` rows with one executemany in one transaction."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute(
+        "CREATE TABLE messages (id INTEGER PRIMARY KEY, who TEXT, role TEXT, content TEXT, "
+        "at TEXT, external_id TEXT UNIQUE, content_type TEXT, metadata TEXT)"
+    )
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO messages (who, role, content, at, external_id, content_type, metadata) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        raw_rows(count),
+    )
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+async def run_import(export: Path, db: Path) -> dict[str, object]:
+    from recuerdo import Memory
+    from recuerdo.importers import import_whatsapp
+
+    memory = await Memory.open(f"sqlite:///{db}")
+    try:
+        started = time.perf_counter()
+        report = await import_whatsapp(memory, [export], business=BUSINESS, phone=PHONE)
+        elapsed = time.perf_counter() - started
+    finally:
+        await memory.close()
+    return {
+        "seconds": elapsed,
+        "imported": report.imported,
+        "duplicates": report.duplicates,
+        "problems": report.problem_count,
+    }
+
+
+def run_parse(export: Path) -> dict[str, object]:
+    from recuerdo.importers import ParseProblem, parse_export, plan_roles, survey_export
+    from recuerdo.importers.whatsapp_roles import to_new_messages
+
+    started = time.perf_counter()
+    survey = survey_export(export)
+    plan = plan_roles(survey, business=BUSINESS, phone=PHONE)
+    messages = problems = 0
+    for item in to_new_messages(parse_export(export, survey=survey), plan):
+        if isinstance(item, ParseProblem):
+            problems += 1
+        else:
+            messages += 1
+    return {"seconds": time.perf_counter() - started, "messages": messages, "problems": problems}
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(mode: str, count: int, folder: Path) -> dict[str, object]:
+    """Run one measurement in a fresh interpreter, so its peak memory is its own."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--messages", str(count), "--dir", str(folder)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def child_main(mode: str, count: int, folder: Path) -> None:
+    export = folder / f"export-{count}.txt"
+    if not export.exists():
+        write_export(export, count)
+    before = peak_rss_mb()
+    if mode == "import":
+        db = folder / f"import-{count}-{os.getpid()}.db"
+        result = asyncio.run(run_import(export, db))
+    else:
+        result = run_parse(export)
+    result.update(
+        {"mode": mode, "messages_in_file": count, "rss_before_mb": before, "peak_mb": peak_rss_mb()}
+    )
+    print(json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument(
+        "--memory-base",
+        type=int,
+        default=100_000,
+        help="messages of the smaller export in the import memory check",
+    )
+    parser.add_argument("--skip-parse-memory", action="store_true")
+    parser.add_argument("--child", choices=["import", "parse"], help=argparse.SUPPRESS)
+    parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_main(args.child, args.messages, args.dir)
+        return
+
+    from recuerdo.settings import Settings
+
+    synchronous = Settings().sqlite_synchronous
+    with tempfile.TemporaryDirectory(prefix="recuerdo-import-bench-") as tmp:
+        folder = Path(tmp)
+        count = args.messages
+        imported = child("import", count, folder)
+        raw_seconds = raw_executemany(folder / "raw.db", count, synchronous)
+        import_rate = count / float(imported["seconds"])  # type: ignore[arg-type]
+        raw_rate = count / raw_seconds
+        small = child("import", args.memory_base, folder)
+        large = child("import", args.memory_base * 10, folder)
+        results: dict[str, object] = {
+            "messages": count,
+            "sqlite_synchronous": synchronous,
+            "import": imported,
+            "import_messages_per_s": round(import_rate),
+            "raw_executemany_messages_per_s": round(raw_rate),
+            "ratio_to_raw": round(import_rate / raw_rate, 3),
+            "target_ratio": 0.3,
+            "import_memory": {
+                "base_messages": args.memory_base,
+                "base_peak_mb": small["peak_mb"],
+                "ten_x_peak_mb": large["peak_mb"],
+                "ratio": round(float(large["peak_mb"]) / float(small["peak_mb"]), 3),  # type: ignore[arg-type]
+                "target_ratio": 1.2,
+            },
+        }
+        if not args.skip_parse_memory:
+            base = child("parse", count, folder)
+            ten = child("parse", count * 10, folder)
+            results["parse_memory"] = {
+                "messages": count,
+                "base_peak_mb": base["peak_mb"],
+                "ten_x_peak_mb": ten["peak_mb"],
+                "ratio": round(float(ten["peak_mb"]) / float(base["peak_mb"]), 3),  # type: ignore[arg-type]
+                "parse_messages_per_s": round(count / float(base["seconds"])),  # type: ignore[arg-type]
+            }
+        print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
