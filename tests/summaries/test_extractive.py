@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -212,3 +212,33 @@ def test_any_text_gives_a_bounded_summary(lines: list[tuple[Role, str]]) -> None
 
     assert summary.word_count <= 81  # the cap may add an ellipsis to the last word
     assert summary.method == "extractive"
+
+
+async def test_named_bot_and_agent_booking_and_name_given_on_request() -> None:
+    chat = conversation(
+        [
+            (USER, "buenas noches"),
+            (BOT, "¡Hola! 👋 Soy Sofi, la asistente virtual de Dental Sonrisas."),
+            (USER, "hola quiero agendar una cita para limpieza dental"),
+            (BOT, "Tenemos el viernes 13 a las 9:00 am. ¿Me regalas tu nombre completo?"),
+            (USER, "maria fernanda lopez"),
+            (AGENT, "Hola María Fernanda, te habla Camilo. Sura no cubre la limpieza."),
+            (
+                AGENT,
+                "Queda agendada el viernes 13 a las 9:00 am. Te envío un recordatorio el jueves.",
+            ),
+            (USER, "super muchas gracias 😊"),
+        ],
+        start=datetime(2025, 6, 10, 2, 30, tzinfo=UTC),
+    )
+
+    summary = await ExtractiveSummarizer().summarize(chat)
+
+    assert summary.text.startswith(
+        "Maria Fernanda Lopez, Sofi (asistente) y Camilo (asesor) conversaron el 9 de junio de "
+        "2025 a las 21:30."
+    )
+    assert summary.customer_name == "Maria Fernanda Lopez"
+    assert "Acordado: agendada el viernes 13 a las 9:00 am." in summary.text
+    assert summary.text.endswith("Quedó pendiente: Camilo debe enviar un recordatorio el jueves.")
+    assert [c.due_date for c in summary.commitments] == [date(2025, 6, 13), date(2025, 6, 12)]

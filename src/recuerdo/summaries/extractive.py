@@ -233,11 +233,14 @@ def _staff_names(turns: Sequence[Message]) -> dict[Role, str]:
 
 def _participants(speakers: Sequence[Speaker], staff: dict[Role, str], lang: str) -> list[str]:
     operator = staff.get(Role.MANUAL_OPERATOR)
+    bot = staff.get(Role.ASSISTANT)
     seen: dict[str, None] = {}
     for speaker in speakers:
         label = speaker.label
         if label == operator:
             label = PHRASES[lang].staff.format(name=label)
+        elif label == bot:
+            label = PHRASES[lang].bot.format(name=label)
         seen.setdefault(label, None)
     return list(seen)
 
@@ -341,11 +344,7 @@ def _outcome(
         )
     if promised:
         commitment = promised[-1]
-        return (
-            ConversationStatus.PENDING,
-            phrases.pending.format(who=commitment.who, what=_with_due(commitment)),
-            None,
-        )
+        return ConversationStatus.PENDING, _promise_line(commitment, lang, pending=True), None
     thanks = _last_sentence_matching(customer_tail, _POSITIVE_END)
     if thanks and business_spoke:
         return (
@@ -372,6 +371,21 @@ def _last_sentence_matching(
     return None
 
 
+_INFINITIVE = re.compile(r"[a-záéíóúñ]+(?:ar|er|ir)(?:lo|la|los|las|le|te|se)?\b")
+
+
+def _promise_line(commitment: Commitment, lang: str, *, pending: bool) -> str:
+    phrases = PHRASES[lang]
+    what = _with_due(commitment)
+    # "el asesor debe enviar…" needs an infinitive; "agendada el viernes…" is a settled fact.
+    if lang == "es" and not re.match(
+        r"[a-záéíóúñ]+(?:ar|er|ir)(?:lo|la|los|las|le|te|se)?\b", what
+    ):
+        return phrases.settled.format(what=what)
+    template = phrases.pending if pending else phrases.agreed
+    return template.format(who=commitment.who, what=what)
+
+
 def _with_due(commitment: Commitment) -> str:
     if commitment.due and fold(commitment.due) not in fold(commitment.what):
         return f"{commitment.what} ({commitment.due})"
@@ -387,7 +401,7 @@ def _closing_lines(
     told = {fold(c.what) for c in promised[-3:]}
     # The last promise is in the outcome already; earlier ones are worth a line each.
     for commitment in promised[-3:-1]:
-        lines.append(PHRASES[lang].agreed.format(who=commitment.who, what=_with_due(commitment)))
+        lines.append(_promise_line(commitment, lang, pending=False))
     if outcome:
         lines.append(outcome)
     return lines, told
@@ -464,10 +478,8 @@ def _similarity(a: dict[str, float], b: dict[str, float]) -> float:
     return dot / (na * nb) if na and nb else 0.0
 
 
-def _render(sentence: _Sentence, listener: str, lang: str) -> str:
+def _render(sentence: _Sentence, listener: str, lang: str, nth: int = 0) -> str:
     phrases = PHRASES[lang]
-    # The reporting verb varies with the sentence's place, so a summary does not repeat one.
-    nth = sentence.order
     speaker = capitalise(sentence.speaker.label)
     if sentence.question:
         return (
@@ -520,7 +532,9 @@ def _body(
         remaining -= len(rendered.split())
         pool.remove(sentence)
     chosen.sort(key=lambda pair: pair[0].order)
-    return [text for _, text in chosen]
+    # In reading order the reporting verbs take turns; they all have the same number of words,
+    # so the budget still holds.
+    return [_render(s, listeners[s.speaker.label], lang, i) for i, (s, _) in enumerate(chosen)]
 
 
 def _listener(speaker: Speaker, speakers: Sequence[Speaker]) -> str:

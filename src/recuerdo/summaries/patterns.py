@@ -44,7 +44,7 @@ _STATED_NAME = [
     # capital: "soy nuevo", "I'm fine" are no names.
     re.compile(
         rf"(?:^|(?:hola|buenas|buenos d[ií]as|buenas tardes|buenas noches|hi|hello|hey|"
-        rf"good morning|good afternoon)(?:\s+[{_LETTER}]+)?[\s,!.]+)"
+        rf"good morning|good afternoon)(?:\s+[{_LETTER}]+){{0,3}}[^\w]+)"
         rf"(?:soy|i'm|i am|this is|le habla|habla|te habla|mi nombre es)\s+"
         rf"([A-ZÁÉÍÓÚÑ][{_LETTER}'-]+(?:\s+[A-ZÁÉÍÓÚÑ][{_LETTER}'-]+){{0,2}})",
         re.I,
@@ -244,7 +244,11 @@ _ES_PROMISE = [
     re.compile(r"\b(?:voy|vamos|va|van) a (?P<inf>[a-z]+(?:ar|er|ir)(?:te|le|les|lo|la|se)?)\b"),
     # "mañana le envío …", "enviaremos …": a promise verb with a time or in the future tense.
     re.compile(rf"\b(?P<verb>{_ES_VERB})\b"),
-    re.compile(r"\b(?:quedamos en(?: que)?|me comprometo a|nos comprometemos a|queda agendad[oa])"),
+    re.compile(r"\b(?:quedamos en(?: que)?|me comprometo a|nos comprometemos a)"),
+    # "queda agendada el viernes a las 9": what was booked, not who acts.
+    re.compile(
+        r"\b(?:queda|quedo|quedaria) (?P<booked>agendad[oa]s?|reservad[oa]s?|programad[oa]s?)"
+    ),
 ]
 _EN_PROMISE = [
     re.compile(
@@ -331,6 +335,8 @@ def _spanish_clause(text: str, folded: str, index: int, match: re.Match[str]) ->
         if not future and not (starts_clause and find_due(text, today=None)[0]):
             return None
         return f"{_ES_PROMISE_VERBS[verb_form]} {rest}"
+    if index == 4:
+        return f"{match.group('booked')} {rest}"
     return rest
 
 

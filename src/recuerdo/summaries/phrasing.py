@@ -31,6 +31,8 @@ class Phrases:
     asked: str
     pending: str
     staff: str
+    bot: str
+    settled: str
     resolved: str
     unresolved: str
     no_reply: str
@@ -47,6 +49,8 @@ SPANISH = Phrases(
     asked="preguntó",
     pending="Quedó pendiente: {who} debe {what}.",
     staff="{name} (asesor)",
+    bot="{name} (asistente)",
+    settled="Acordado: {what}.",
     resolved="Al final, {who} quedó conforme: «{quote}».",
     unresolved="Terminó sin resolverse: {who} escribió «{quote}».",
     no_reply="{who} escribió de último y no recibió respuesta: «{quote}».",
@@ -58,10 +62,12 @@ ENGLISH = Phrases(
     operator="the agent",
     and_="and",
     header="{who} had a conversation on {when}.",
-    said=("mentioned that", "said", "shared that", "added that"),
+    said=("mentioned that", "said that", "shared that", "added that"),
     asked="asked",
     pending="Still pending: {who} will {what}.",
     staff="{name} (agent)",
+    bot="{name} (assistant)",
+    settled="Agreed: {what}.",
     resolved="In the end, {who} was satisfied: “{quote}”.",
     unresolved="It ended unresolved: {who} wrote “{quote}”.",
     no_reply="{who} wrote last and got no reply: “{quote}”.",

@@ -68,13 +68,15 @@ _FILLER = frozenset(
     index_terms(
         "hola gracias buenas dias tardes noches favor bien quiero necesito saber genial "
         "perfecto excelente listo claro bueno super chevere vale dale gustar encantar hacer "
-        "ver ir poder decir cosa vez tiempo dia rato verdad",
+        "ver ir poder decir cosa vez tiempo dia rato verdad queda quedar tengo tiene tienes "
+        "manana hoy ayer lunes martes miercoles jueves viernes sabado domingo semana mes",
         "es",
     )
     + index_terms(
         "hello thanks please good day want need know like think really great awesome cool "
         "amazing wonderful glad happy nice love lovely fantastic incredible fun exciting "
-        "make see get go feel look sound thing things time lot way keep sure yeah",
+        "make see get go feel look sound thing things time lot way keep sure yeah today "
+        "tomorrow yesterday monday tuesday wednesday thursday friday saturday sunday week month",
         "en",
     )
 )
