@@ -316,7 +316,7 @@ export class RecuerdoDB {
     const from = ctx.from
     const body = typeof ctx.body === 'string' ? ctx.body : ''
     if (body.trim() !== '') this.#lastIncoming.set(from, body)
-    const shouldRecord = body.trim() !== '' && this.#recordIncoming(ctx) !== false
+    const shouldRecord = body.trim() !== '' && !isDispatchedEvent(body) && this.#recordIncoming(ctx) !== false
     const recording = shouldRecord ? this.recuerdo.recordMessage(from, incomingMessage(ctx)) : null
     const pausedCheck = this.recuerdo.botPaused(from)
     const [recorded, paused] = await Promise.allSettled([recording, pausedCheck])
@@ -359,6 +359,15 @@ function wrapError(error, info) {
 // prevRef }) gives it empty options, while every step it sends carries media/buttons/capture/delay.
 function isIncomingEcho(ctx) {
   return ctx.options !== null && typeof ctx.options === 'object' && Object.keys(ctx.options).length === 0
+}
+
+// bot.dispatch('NAME', { from }) (BuilderBot's HTTP endpoints) arrives as a message whose body is
+// utils.setEvent('NAME'): an AES-encrypted marker, hex-encoded, then base64-encoded. It is the
+// business triggering a flow, not something the client wrote, so it is not recorded.
+function isDispatchedEvent(body) {
+  if (body.length < 44 || !/^[A-Za-z0-9+/]+={0,2}$/.test(body)) return false
+  const decoded = Buffer.from(body, 'base64').toString('latin1')
+  return decoded.length % 32 === 0 && /^[0-9a-f]+$/.test(decoded)
 }
 
 function incomingMessage(ctx) {

@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 
+import { addKeyword, utils } from '@builderbot/bot'
+
 import { Recuerdo, RecuerdoError } from '../src/index.js'
 import { RecuerdoDB, createRecuerdoHelpers } from '../src/builderbot.js'
 import { startTestBot } from '../testkit/bot-harness.js'
@@ -118,6 +120,22 @@ describe('RecuerdoDB with the provider watched', () => {
       await database.flush()
       assert.equal(server.requests.filter((r) => r.method === 'POST').length, 2)
       assert.deepEqual(transcript(server.messages), ['user: buenas'])
+    } finally {
+      await server.close()
+    }
+  })
+
+  test('a flow started with bot.dispatch() is answered and recorded, the event itself is not', async () => {
+    const server = await startFakeRecuerdo()
+    try {
+      const recuerdo = clientFor(server)
+      const reminder = addKeyword(utils.setEvent('RECORDATORIO')).addAnswer('Recuerda tu cita de mañana a las 10:00')
+      const { say } = await startTestBot({
+        flows: [...testFlows(recuerdo), reminder],
+        database: (provider) => new RecuerdoDB({ recuerdo, provider }),
+      })
+      assert.deepEqual(await say(PHONE, utils.setEvent('RECORDATORIO'), { expect: 1 }), ['Recuerda tu cita de mañana a las 10:00'])
+      assert.deepEqual(transcript(server.messages), ['assistant: Recuerda tu cita de mañana a las 10:00'])
     } finally {
       await server.close()
     }
