@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -70,8 +70,13 @@ def run(db: str | None, tenant: str | None, action: Callable[[Memory], Awaitable
     try:
         return asyncio.run(main())
     except RecuerdoError as exc:
-        typer.secho(f"error ({exc.code}): {exc.message}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        fail(exc)
+
+
+def fail(exc: RecuerdoError) -> NoReturn:
+    """Print a RecuerdoError as one clear line and exit with status 2."""
+    typer.secho(f"error ({exc.code}): {exc.message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2) from None
 
 
 def emit(value: Any, as_json: bool, text: Callable[[], str]) -> None:
@@ -126,8 +131,7 @@ def db_upgrade(db: Db = None) -> None:
     try:
         asyncio.run(main())
     except RecuerdoError as exc:
-        typer.secho(f"error ({exc.code}): {exc.message}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        fail(exc)
     typer.echo("schema up to date")
 
 
@@ -391,8 +395,7 @@ def serve(
     try:
         asyncio.run(run_server(host=host, port=port, db=db, log_level=log_level))
     except RecuerdoError as exc:
-        typer.secho(f"error ({exc.code}): {exc.message}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        fail(exc)
     except KeyboardInterrupt:
         pass
 
@@ -466,6 +469,8 @@ def _parse_time(value: str) -> datetime:
 
 
 def main() -> None:
+    import recuerdo.cli_jobs  # noqa: F401  (registers worker, summarize, context)
+
     app()
 
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
+from recuerdo.context import ContextNote
 from recuerdo.errors import ClientNotFound, InvalidContent, InvalidCursor, InvalidInput
 from recuerdo.identity import Who, parse_who
 from recuerdo.model import (
@@ -362,6 +363,31 @@ class Memory:
             closed += await self.store.write(partial(client_ops.close_idle, pairs, cutoff))
             if len(pairs) < 500:
                 return closed
+
+    # -- returning-customer context (the seed's enrichContextWithHistory) ------------------------
+
+    async def context_for(
+        self,
+        who: str,
+        incoming_text: str | None = None,
+        *,
+        language: str | None = None,
+        token_budget: int | None = None,
+    ) -> ContextNote:
+        """Whether the client is returning, and a ready note for the LLM, within a token budget.
+
+        >>> note = await memory.context_for("573003913251", "¿Ya salió mi pedido?")  # doctest: +SKIP
+        >>> note.is_returning, note.note                                            # doctest: +SKIP
+        """
+        from recuerdo.returning import context_for
+
+        if language is not None and language not in ("es", "en"):
+            raise InvalidInput(f"language must be 'es' or 'en', got {language!r}")
+        if incoming_text is not None and len(incoming_text) > self.settings.max_content_bytes:
+            raise InvalidContent("incoming_text is over the content size limit")
+        return await context_for(
+            self, who, incoming_text, language=language, token_budget=token_budget
+        )
 
     # -- handoff (BuilderBot's blacklist, persistent) ------------------------------------------
 

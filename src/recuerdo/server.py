@@ -1,7 +1,9 @@
-"""``recuerdo serve``: the API (and background jobs) on one event loop, shut down gracefully."""
+"""``recuerdo serve``: the API and the background worker on one event loop, shut down
+gracefully (pending writes finish, the worker ends its round, then the database closes)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import uvicorn
@@ -9,6 +11,7 @@ import uvicorn
 from recuerdo import keys
 from recuerdo.api.app import create_app
 from recuerdo.i18n import t
+from recuerdo.jobs.worker import run_worker
 from recuerdo.memory import Memory
 from recuerdo.settings import Settings
 
@@ -28,7 +31,20 @@ async def serve(*, host: str, port: int, db: str | None, log_level: str = "info"
         print(f"{t('admin-key-created', lang)}:", flush=True)
         print(f"Admin API key: {created.key}", flush=True)
         print(t("how-bot-key", lang), flush=True)
-    app = create_app(memory, on_shutdown=memory.close)
+    stop = asyncio.Event()
+    worker: asyncio.Task[None] | None = None
+    if settings.run_worker_in_serve:
+        worker = asyncio.create_task(
+            run_worker(memory, stop, interval=settings.worker_interval_s), name="recuerdo-worker"
+        )
+
+    async def shutdown() -> None:
+        stop.set()
+        if worker is not None:
+            await worker
+        await memory.close()
+
+    app = create_app(memory, on_shutdown=shutdown)
     config = uvicorn.Config(
         app, host=host, port=port, access_log=False, log_level=log_level, lifespan="on"
     )
@@ -37,4 +53,8 @@ async def serve(*, host: str, port: int, db: str | None, log_level: str = "info"
     print(
         f"{t('serving', lang)} http://{shown}:{port}  ({t('console-at', lang)} /docs)", flush=True
     )
-    await server.serve()
+    try:
+        await server.serve()
+    finally:
+        if not stop.is_set():  # the server never started (port taken): stop the rest here
+            await shutdown()

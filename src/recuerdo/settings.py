@@ -65,3 +65,17 @@ class Settings(BaseSettings):
     returning_after_days: float = Field(
         30.0, ge=0, description="A client is 'returning' after this many days without contact."
     )
+    context_token_budget: int = Field(
+        800, ge=100, description="Most tokens the returning-customer context may take."
+    )
+    context_template: str | None = Field(
+        None,
+        description="The business's own template for the context note ($placeholders, see "
+        "docs/context.md); empty means the built-in Spanish or English note.",
+    )
+    worker_interval_s: float = Field(
+        5.0, gt=0, description="Seconds the background worker sleeps when there is no work."
+    )
+    run_worker_in_serve: bool = Field(
+        True, description="Run the background worker inside `recuerdo serve`."
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -24,6 +24,7 @@ from recuerdo.api.schemas import (
     ClientOut,
     ClientPage,
     ClientPatch,
+    ContextOut,
     ConversationOut,
     ConversationPage,
     CreatedKeyOut,
@@ -264,6 +265,20 @@ def create_app(
     async def get_handoff(who: str, auth: BotOrOperator) -> HandoffOut:
         """What the bot checks before answering."""
         return HandoffOut.of(await auth[0].handoff(who))
+
+    @app.get("/v1/clients/{who}/context", response_model=ContextOut, tags=["bot"])
+    async def context(
+        who: str,
+        auth: BotOrOperator,
+        text: Annotated[str | None, Query(max_length=10_000)] = None,
+        lang: Annotated[Literal["es", "en"] | None, Query()] = None,
+    ) -> ContextOut:
+        """The returning-customer context (the seed's `enrichContextWithHistory`): whether the
+        client is returning, days since the last contact, name, a ready `note` for the LLM,
+        profile, last summary and outcome, open commitments, past messages relevant to `text`,
+        and `rehydration_messages` to start a fresh LLM conversation."""
+        note = await auth[0].context_for(who, text, language=lang)
+        return ContextOut.model_validate(note.to_dict())
 
     @app.post("/v1/keys", response_model=CreatedKeyOut, status_code=201, tags=["admin"])
     async def create_key(body: KeyIn, auth: Admin) -> CreatedKeyOut:

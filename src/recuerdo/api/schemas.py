@@ -217,6 +217,35 @@ class KeyList(BaseModel):
     items: list[KeyOut]
 
 
+class CommitmentOut(BaseModel):
+    party: str
+    who: str
+    what: str
+    due: str | None
+    due_date: str | None
+
+
+class ContextOut(BaseModel):
+    """The seed's enrichContextWithHistory: `note` goes to the LLM as `historical_context`."""
+
+    is_returning: bool
+    is_known: bool
+    days_since: int | None
+    last_interaction_at: datetime | None
+    customer_name: str | None
+    name_source: str | None
+    note: str
+    profile_summary: str | None
+    last_summary: str | None
+    last_outcome: str | None
+    open_commitments: list[CommitmentOut]
+    relevant_messages: list[dict[str, Any]]
+    rehydration_messages: list[dict[str, str]]
+    tokens: int
+    language: str
+    dropped: list[str]
+
+
 class Problem(BaseModel):
     type: str
     title: str
