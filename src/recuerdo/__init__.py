@@ -5,8 +5,6 @@
 
 from recuerdo.errors import (
     AuthError,
-    LLMError,
-    PermissionDenied,
     ClientNotFound,
     ConfigurationError,
     Conflict,
@@ -15,8 +13,10 @@ from recuerdo.errors import (
     InvalidIdentifier,
     InvalidInput,
     InvalidRole,
+    LLMError,
     NaiveDatetime,
     NotFound,
+    PermissionDenied,
     RecuerdoError,
     StorageError,
 )
@@ -39,8 +39,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AuthError",
-    "LLMError",
-    "PermissionDenied",
     "Client",
     "ClientNotFound",
     "ConfigurationError",
@@ -53,15 +51,17 @@ __all__ = [
     "InvalidIdentifier",
     "InvalidInput",
     "InvalidRole",
+    "LLMError",
     "Memory",
     "Message",
     "NaiveDatetime",
     "NewMessage",
     "NotFound",
     "Page",
+    "PermissionDenied",
     "Recorded",
-    "RemoteMemory",
     "RecuerdoError",
+    "RemoteMemory",
     "Role",
     "Settings",
     "StorageError",

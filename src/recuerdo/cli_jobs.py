@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from functools import partial
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 import typer

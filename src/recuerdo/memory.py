@@ -376,8 +376,8 @@ class Memory:
     ) -> ContextNote:
         """Whether the client is returning, and a ready note for the LLM, within a token budget.
 
-        >>> note = await memory.context_for("573003913251", "¿Ya salió mi pedido?")  # doctest: +SKIP
-        >>> note.is_returning, note.note                                            # doctest: +SKIP
+        >>> note = await memory.context_for("573003913251", "¿Ya salió?")  # doctest: +SKIP
+        >>> note.is_returning, note.note                                  # doctest: +SKIP
         """
         from recuerdo.returning import context_for
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from recuerdo.errors import LLMError, RecuerdoError
 from recuerdo.llm import LLMClient, LLMSettings
