@@ -237,9 +237,9 @@ export class RecuerdoDB {
 
     const message = this.#messageFromSavedCtx(ctx)
     if (message === null) return
-    const work = this.recuerdo.recordMessage(ctx.from, message)
-    this.#track(work)
     try {
+      const work = this.recuerdo.recordMessage(ctx.from, message)
+      this.#track(work)
       await work
     } catch (error) {
       const info = { from: ctx.from, role: message.role, action: 'record' }
@@ -299,7 +299,18 @@ export class RecuerdoDB {
       const from = ctx.from
       const previous = this.#queueByNumber.get(from) ?? Promise.resolve()
       const turn = previous.then(async () => {
-        if (await this.#beforeBot(ctx)) emit.call(provider, eventName, ...args)
+        let deliver = true
+        try {
+          deliver = await this.#beforeBot(ctx)
+        } catch (error) {
+          this.#report(error, { from, role: 'user', action: 'record' })
+        }
+        // A turn never rejects: the next message from this client must not be lost with it.
+        try {
+          if (deliver) emit.call(provider, eventName, ...args)
+        } catch (error) {
+          console.error('[recuerdo] the provider failed to deliver a message to BuilderBot:', error)
+        }
       })
       this.#queueByNumber.set(from, turn)
       this.#track(turn)

@@ -220,6 +220,21 @@ describe('RecuerdoDB when recuerdo fails', () => {
     }
   })
 
+  test('without any configuration the bot still gets every message, and the failure is reported', async () => {
+    delete process.env.RECUERDO_URL
+    delete process.env.RECUERDO_API_KEY
+    const failures = []
+    const flow = addKeyword(['hola']).addAnswer('¡Hola!')
+    const { say } = await startTestBot({
+      flows: [flow],
+      database: (provider) => new RecuerdoDB({ provider, onError: (error) => failures.push(error.message) }),
+    })
+    assert.deepEqual(await say(PHONE, 'hola', { expect: 1 }), ['¡Hola!'])
+    assert.deepEqual(await say(PHONE, 'hola', { expect: 1 }), ['¡Hola!'])
+    assert.ok(failures.length >= 2)
+    assert.match(failures[0], /recuerdo is not configured: call configureRecuerdo\(\{ baseUrl, apiKey \}\) or set RECUERDO_URL and RECUERDO_API_KEY/)
+  })
+
   test('bad options are refused', () => {
     assert.throws(() => new RecuerdoDB({ recuerdo: { baseUrl: 'http://127.0.0.1:1', apiKey: 'k' }, historyLimit: -1 }), /historyLimit must be an integer >= 0/)
     assert.throws(() => new RecuerdoDB({ recuerdo: { baseUrl: 'http://127.0.0.1:1', apiKey: 'k' }, provider: {} }), /provider must be a BuilderBot provider/)
