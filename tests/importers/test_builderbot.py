@@ -14,13 +14,15 @@ from recuerdo import Memory
 from recuerdo.errors import ImportFormatError
 from recuerdo.importers import ImportReport, ParseProblem, record_in_batches
 from recuerdo.importers.builderbot import (
-    ClientAttributes,
-    contact_row_to_attributes,
     entry_role,
-    history_row_to_message,
-    read_builderbot_contacts,
     read_builderbot_json,
     read_builderbot_mongo_export,
+)
+from recuerdo.importers.builderbot_postgres import (
+    ClientAttributes,
+    contact_row_to_attributes,
+    history_row_to_message,
+    read_builderbot_contacts,
     read_builderbot_postgres,
 )
 from recuerdo.model import NewMessage, Role

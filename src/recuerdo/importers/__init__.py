@@ -7,11 +7,10 @@ every import idempotent.
 >>> from recuerdo.importers import import_whatsapp, parse_export, read_jsonl, write_jsonl
 """
 
-from recuerdo.importers.builderbot import (
+from recuerdo.importers.builderbot import read_builderbot_json, read_builderbot_mongo_export
+from recuerdo.importers.builderbot_postgres import (
     ClientAttributes,
     read_builderbot_contacts,
-    read_builderbot_json,
-    read_builderbot_mongo_export,
     read_builderbot_postgres,
 )
 from recuerdo.importers.jsonl import read_jsonl, write_jsonl

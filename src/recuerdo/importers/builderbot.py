@@ -12,9 +12,9 @@ sent by ``flowDynamic``); a user's message is saved with a bare id, its previous
 ``__capture_only_intended__``) are not messages and are skipped. Users' media arrive as event
 names (``_event_media__…``) and become placeholders with their content type.
 
-PostgreSQL names the client ``phone`` and keeps ``created_at``; MongoDB adds ``date``; the JSON
-file keeps no time at all, so its messages get estimated times one millisecond apart, ending at
-the file's last change, marked ``at_estimated`` in their metadata.
+MongoDB adds ``date``; the JSON file keeps no time at all, so its messages get estimated times
+one millisecond apart, ending at the file's last change, marked ``at_estimated`` in their
+metadata. The PostgreSQL tables are read by :mod:`recuerdo.importers.builderbot_postgres`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,16 +53,6 @@ _MEDIA_TYPES: dict[str, ContentType] = {
     **dict.fromkeys(["mp4", "3gp", "mov", "avi", "mkv"], ContentType.VIDEO),
     **dict.fromkeys(["mp3", "ogg", "opus", "m4a", "aac", "wav", "amr"], ContentType.AUDIO),
 }
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-
-
-@dataclass(frozen=True, slots=True)
-class ClientAttributes:
-    """A client's attributes from BuilderBot's ``contact.values``; apply them with
-    ``await memory.update_client(c.who, attributes=c.attributes)``."""
-
-    who: str
-    attributes: dict[str, Any]
 
 
 def entry_role(entry: Mapping[str, Any]) -> Role | None:
@@ -101,7 +90,15 @@ def entry_to_message(
     extra: Mapping[str, Any] | None = None,
 ) -> NewMessage | None:
     """The :class:`NewMessage` for one history entry, or ``None`` when it is no message (a
-    flow marker, or an empty answer)."""
+    flow marker, or an empty answer).
+
+    >>> from datetime import UTC, datetime
+    >>> entry = {"ref": "ans_1", "answer": "Mira el menú", "options": {"media": "https://x.co/m.jpg"}}
+    >>> m = entry_to_message(entry, who="573001234567", at=datetime(2024, 1, 1, tzinfo=UTC),
+    ...                      external_id="bb:1", source="builderbot-json")
+    >>> m.role, m.content, m.content_type, m.metadata["media"]
+    (<Role.ASSISTANT: 'assistant'>, 'Mira el menú', 'image', 'https://x.co/m.jpg')
+    """
     role = entry_role(entry)
     if role is None:
         return None
@@ -144,12 +141,22 @@ def _media_type(url: str) -> ContentType:
     return _MEDIA_TYPES.get(extension, ContentType.DOCUMENT)
 
 
-def _hash_id(prefix: str, *parts: object) -> str:
+def hash_id(prefix: str, *parts: object) -> str:
+    """A deterministic external id from the parts that identify an entry.
+
+    >>> hash_id("builderbot-json:", "573001234567", "ans_1", 0)[:24]
+    'builderbot-json:c7a69a25'
+    """
     material = "\x1f".join(str(p) for p in parts)
     return prefix + hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
-def _who(raw: object) -> str:
+def client_who(raw: object) -> str:
+    """The client reference of an entry, checked; :class:`InvalidIdentifier` if unusable.
+
+    >>> client_who(573001234567)
+    '573001234567'
+    """
     if not isinstance(raw, str | int) or isinstance(raw, bool):
         raise InvalidIdentifier(f"no client number (got {raw!r})")
     who = str(raw)
@@ -201,7 +208,7 @@ def read_builderbot_json(
             yield ParseProblem(str(file), number, repr(entry)[:200], "entry is not an object")
             continue
         try:
-            who = _who(entry.get("from"))
+            who = client_who(entry.get("from"))
         except InvalidIdentifier as exc:
             yield ParseProblem(str(file), number, repr(entry)[:200], exc.message)
             continue
@@ -212,7 +219,7 @@ def read_builderbot_json(
             entry,
             who=who,
             at=end - timedelta(milliseconds=len(data) - number),
-            external_id=_hash_id("builderbot-json:", *key, occurrence),
+            external_id=hash_id("builderbot-json:", *key, occurrence),
             source="builderbot-json",
             extra={"at_estimated": True},
         )
@@ -260,6 +267,14 @@ def read_builderbot_mongo_export(
     The time is the document's ``date`` (else its ObjectId's creation second); the id is
     ``builderbot-mongo:<ObjectId>``. A line that is not a history document is reported with its
     line number and the rest is read.
+
+    Example (after ``mongoexport --db=bot --collection=history --out=history.json``)::
+
+        report = ImportReport()
+        await record_in_batches(
+            memory, read_builderbot_mongo_export("history.json", report=report), report,
+            file="history.json",
+        )
     """
     file = Path(path)
     with file.open("rb") as fp:
@@ -276,7 +291,7 @@ def read_builderbot_mongo_export(
                 yield ParseProblem(str(file), line_no, text[:200], "not a JSON object")
                 continue
             try:
-                who = _who(doc.get("from"))
+                who = client_who(doc.get("from"))
             except InvalidIdentifier as exc:
                 yield ParseProblem(str(file), line_no, text[:200], exc.message)
                 continue
@@ -290,7 +305,7 @@ def read_builderbot_mongo_export(
             external_id = (
                 f"builderbot-mongo:{oid}"
                 if isinstance(oid, str)
-                else _hash_id("builderbot-mongo:", who, at.isoformat(), doc.get("answer"))
+                else hash_id("builderbot-mongo:", who, at.isoformat(), doc.get("answer"))
             )
             message = entry_to_message(
                 doc, who=who, at=at, external_id=external_id, source="builderbot-mongo"
@@ -300,147 +315,3 @@ def read_builderbot_mongo_export(
                     report.skipped += 1
                 continue
             yield message, line_no
-
-
-# -- PostgreSQL adapter (@builderbot/database-postgres): tables `history` and `contact` ---------
-
-
-def history_row_to_message(row: Mapping[str, Any]) -> NewMessage | None:
-    """The message of one row of BuilderBot's PostgreSQL ``history`` table.
-
-    ``row`` has the table's columns (``id``, ``ref``, ``keyword``, ``answer``,
-    ``refserialize``, ``phone``, ``options`` as JSON text or object) and ``at``: ``created_at``
-    as an aware datetime. Raises :class:`InvalidIdentifier` for a row without a valid phone.
-
-    >>> from datetime import UTC, datetime
-    >>> row = {"id": 7, "ref": "ans_1", "keyword": "key_1", "answer": "Hola",
-    ...        "phone": "573001234567", "options": '{"capture": false}',
-    ...        "at": datetime(2024, 1, 2, tzinfo=UTC)}
-    >>> history_row_to_message(row).content
-    'Hola'
-    """
-    options = row.get("options")
-    if isinstance(options, str):
-        options = json.loads(options)
-    entry = {**row, "options": options}
-    who = _who(row.get("phone"))
-    at = row["at"]
-    return entry_to_message(
-        entry,
-        who=who,
-        at=at,
-        external_id=_hash_id(
-            "builderbot-pg:", who, row.get("id"), at.isoformat(), row.get("answer")
-        ),
-        source="builderbot-postgres",
-    )
-
-
-def contact_row_to_attributes(row: Mapping[str, Any]) -> ClientAttributes | None:
-    """A ``contact`` row's ``values`` as client attributes (``None`` when it holds none).
-
-    >>> contact_row_to_attributes({"phone": "573001234567", "values": '{"name": "Ana"}'})
-    ClientAttributes(who='573001234567', attributes={'name': 'Ana'})
-    """
-    values = row.get("values")
-    if isinstance(values, str):
-        values = json.loads(values)
-    if not isinstance(values, Mapping) or not values:
-        return None
-    return ClientAttributes(_who(row.get("phone")), dict(values))
-
-
-def _unreadable(table: str, exc: Exception) -> ImportFormatError:
-    return ImportFormatError(
-        f"cannot read BuilderBot's {table} ({type(exc).__name__}: {exc})", received=table
-    )
-
-
-def _table(schema: str, name: str) -> str:
-    if not _IDENT.fullmatch(schema):
-        raise ImportFormatError(f"invalid schema name {schema!r}", received=schema)
-    return f'"{schema}"."{name}"'
-
-
-async def read_builderbot_postgres(
-    dsn: str,
-    *,
-    schema: str = "public",
-    tz: str | None = None,
-    page_size: int = 1000,
-    report: ImportReport | None = None,
-) -> AsyncIterator[Sourced | ParseProblem]:
-    """Messages of BuilderBot's PostgreSQL ``history`` table in insertion order, as
-    ``(NewMessage, row_id)`` pairs, read page by page.
-
-    ``created_at`` has no time zone; it is read in the server's ``TimeZone`` (the zone the bot's
-    own ``current_timestamp`` used) unless ``tz`` names another.
-    """
-    import asyncpg  # type: ignore[import-untyped, unused-ignore]  # only these readers need it
-
-    table = _table(schema, "history")
-    zone_sql = "$2::text" if tz else "current_setting('TimeZone')"
-    query = (
-        f"SELECT id, ref, keyword, answer, refserialize, phone, options::text AS options, "
-        f"created_at AT TIME ZONE {zone_sql} AS at FROM {table} "
-        f"WHERE id > $1 ORDER BY id LIMIT {int(page_size)}"
-    )
-    try:
-        conn = await asyncpg.connect(dsn)
-    except (OSError, asyncpg.PostgresError) as exc:
-        raise _unreadable(table, exc) from None
-    try:
-        last = 0
-        while True:
-            args: list[Any] = [last, tz] if tz else [last]
-            try:
-                rows = await conn.fetch(query, *args)
-            except asyncpg.PostgresError as exc:
-                raise _unreadable(table, exc) from None
-            if not rows:
-                return
-            for row in rows:
-                last = row["id"]
-                record = dict(row)
-                try:
-                    message = history_row_to_message(record)
-                except (InvalidIdentifier, ValueError) as exc:
-                    reason = exc.message if isinstance(exc, InvalidIdentifier) else str(exc)
-                    yield ParseProblem(f"{table}", last, str(record.get("answer"))[:200], reason)
-                    continue
-                if message is None:
-                    if report is not None:
-                        report.skipped += 1
-                    continue
-                yield message, last
-    finally:
-        await conn.close()
-
-
-async def read_builderbot_contacts(
-    dsn: str, *, schema: str = "public"
-) -> tuple[list[ClientAttributes], list[ParseProblem]]:
-    """Every client's ``contact.values`` from BuilderBot's PostgreSQL tables, to apply with
-    ``memory.update_client(who, attributes=...)``; rows that cannot be read are reported."""
-    import asyncpg
-
-    table = _table(schema, "contact")
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch(
-            f'SELECT id, phone, "values"::text AS values FROM {table} ORDER BY id'
-        )
-    finally:
-        await conn.close()
-    found: list[ClientAttributes] = []
-    problems: list[ParseProblem] = []
-    for row in rows:
-        try:
-            attributes = contact_row_to_attributes(dict(row))
-        except (InvalidIdentifier, ValueError) as exc:
-            reason = exc.message if isinstance(exc, InvalidIdentifier) else str(exc)
-            problems.append(ParseProblem(table, row["id"], str(row["phone"]), reason))
-            continue
-        if attributes is not None:
-            found.append(attributes)
-    return found, problems

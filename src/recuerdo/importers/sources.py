@@ -59,7 +59,11 @@ class ExportSource:
     @classmethod
     def from_path(cls, path: str | os.PathLike[str]) -> ExportSource:
         """A ``.txt`` export, or a ``.zip`` export (recognised by its content, not its name)
-        whose chat ``.txt`` is read directly without unpacking."""
+        whose chat ``.txt`` is read directly without unpacking.
+
+        Example: ``ExportSource.from_path("WhatsApp Chat with Ana.zip").name`` is
+        ``"WhatsApp Chat with Ana.zip:WhatsApp Chat with Ana.txt"``.
+        """
         file = Path(path)
         if not file.is_file():
             raise ImportFormatError(f"{file}: no such file", received=str(file))

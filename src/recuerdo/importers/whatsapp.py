@@ -228,6 +228,11 @@ def parse_export(
     Times are wall-clock time in ``tz``; the date order is the survey's (detected from the
     whole file) unless ``date_order`` is given. Lines that cannot be read are yielded as
     :class:`ParseProblem` and the rest of the file is still parsed.
+
+    >>> text = b"[1/2/24 10:00] Ana: hola\\n[13/2/24 9:00] Ana: ok\\n"
+    >>> src = ExportSource.from_bytes("c.txt", text)
+    >>> [m.at.isoformat() for m in parse_export(src, tz="UTC")]
+    ['2024-02-01T10:00:00+00:00', '2024-02-13T09:00:00+00:00']
     """
     if survey is None:
         survey = survey_export(source, date_order=date_order)

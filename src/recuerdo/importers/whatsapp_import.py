@@ -46,6 +46,8 @@ async def import_whatsapp(
         print(report.summary())
     """
     zone(tz)  # an unknown time zone fails before any file is read
+    if isinstance(paths, str | os.PathLike | ExportSource):
+        paths = [paths]  # one file given on its own, not a list of characters
     sources = [p if isinstance(p, ExportSource) else ExportSource.from_path(p) for p in paths]
     surveys: list[ExportSurvey] = []
     for source in sources:

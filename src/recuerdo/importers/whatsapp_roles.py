@@ -84,6 +84,13 @@ def plan_roles(
 
     A group chat, when allowed, is filed under ``phone`` as one client; each message keeps its
     author's name in its metadata.
+
+    >>> from recuerdo.importers import ExportSource, survey_export
+    >>> text = "1/2/24, 10:00 - Ana: hola\\n1/2/24, 10:01 - Tienda: ¡hola!\\n"
+    >>> survey = survey_export(ExportSource.from_bytes("c.txt", text.encode()))
+    >>> plan = plan_roles(survey, business="Tienda", phone="+57 300 123 4567")
+    >>> plan.client_author, plan.role_of("Tienda"), plan.role_of("Ana")
+    ('Ana', <Role.ASSISTANT: 'assistant'>, <Role.USER: 'user'>)
     """
     names = [business] if isinstance(business, str) else list(business)
     assistants = frozenset(normalise_name(n) for n in names if n.strip())
@@ -194,6 +201,14 @@ def to_new_messages(
 
     System lines become ``system`` messages, or are left out with ``keep_system=False`` (their
     ids are still counted, so keeping them later adds exactly the missing ones).
+
+    >>> from recuerdo.importers import ExportSource, parse_export, survey_export
+    >>> text = "1/2/24, 10:00 - Ana: hola\\n1/2/24, 10:01 - Tienda: ¡hola!\\n"
+    >>> survey = survey_export(ExportSource.from_bytes("c.txt", text.encode()))
+    >>> plan = plan_roles(survey, business="Tienda", phone="+57 300 123 4567")
+    >>> [(m.role.value, m.content, line) for m, line in
+    ...  to_new_messages(parse_export(survey.source, survey=survey), plan)]
+    [('user', 'hola', 1), ('assistant', '¡hola!', 2)]
     """
     ids = ExternalIds(plan.chat_key)
     profile = plan.client_author if plan.who != plan.client_author else None
