@@ -173,6 +173,12 @@ async def test_language_can_be_forced(summarizer: ExtractiveSummarizer) -> None:
     assert summary.text.startswith("Andrés Gómez and the assistant had a conversation")
 
 
+async def test_unknown_language_falls_back_to_detection(summarizer: ExtractiveSummarizer) -> None:
+    summary = await summarizer.summarize(DAMAGED_EN, language="fr")
+
+    assert summary.language == "en"
+
+
 async def test_empty_conversation(summarizer: ExtractiveSummarizer) -> None:
     summary = await summarizer.summarize([], language="es")
 

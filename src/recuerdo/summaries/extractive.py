@@ -148,7 +148,8 @@ class ExtractiveSummarizer:
             (m for m in messages if m.role is not Role.SYSTEM and m.content.strip()),
             key=lambda m: (m.at, m.id),
         )
-        lang = language or self._language(turns)
+        # Spanish and English are what the rules know; any other language is detected instead.
+        lang = language if language in PHRASES else self._language(turns)
         if not turns:
             return ConversationSummary(text="", language=lang, method=self.method)
         customer_name = _stated_name(turns)
@@ -510,31 +511,35 @@ def _body(
         request.score *= 1.5
     top = max(s.score for s in sentences) or 1.0
     listeners = {s.label: _listener(s, speakers) for s in set(speakers)}
-    chosen: list[tuple[_Sentence, str]] = []
+    # Rendered once: every reporting verb has as many words as the first one.
+    pool = {
+        s.order: (s, len(_render(s, listeners[s.speaker.label], lang).split()))
+        for s in sentences
+        if s.score > 0
+    }
+    redundancy = dict.fromkeys(pool, 0.0)
+    chosen: list[_Sentence] = []
     remaining = budget
-    pool = list(sentences)
     while pool and remaining >= 6:
-        best: tuple[float, _Sentence, str] | None = None
-        for sentence in pool:
-            if sentence.score <= 0:
+        best: tuple[float, int] | None = None
+        for order, (sentence, words) in pool.items():
+            if words > remaining:
                 continue
-            rendered = _render(sentence, listeners[sentence.speaker.label], lang)
-            if len(rendered.split()) > remaining:
-                continue
-            redundancy = max((_similarity(sentence.vector, c.vector) for c, _ in chosen), default=0)
-            value = 0.7 * sentence.score / top - 0.3 * redundancy
+            value = 0.7 * sentence.score / top - 0.3 * redundancy[order]
             if best is None or value > best[0]:
-                best = (value, sentence, rendered)
+                best = (value, order)
         if best is None:
             break
-        _, sentence, rendered = best
-        chosen.append((sentence, rendered))
-        remaining -= len(rendered.split())
-        pool.remove(sentence)
-    chosen.sort(key=lambda pair: pair[0].order)
+        picked, words = pool.pop(best[1])
+        chosen.append(picked)
+        remaining -= words
+        for order, (sentence, _) in pool.items():
+            similarity = _similarity(sentence.vector, picked.vector)
+            redundancy[order] = max(redundancy[order], similarity)
+    chosen.sort(key=lambda sentence: sentence.order)
     # In reading order the reporting verbs take turns; they all have the same number of words,
     # so the budget still holds.
-    return [_render(s, listeners[s.speaker.label], lang, i) for i, (s, _) in enumerate(chosen)]
+    return [_render(s, listeners[s.speaker.label], lang, i) for i, s in enumerate(chosen)]
 
 
 def _listener(speaker: Speaker, speakers: Sequence[Speaker]) -> str:
