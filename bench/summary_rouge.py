@@ -112,7 +112,8 @@ def run(path: Path, *, captions: bool) -> dict[str, Any]:
     summarizer = ExtractiveSummarizer(max_words=MAX_WORDS, timezone="UTC")
     scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
     scores: dict[str, dict[str, list[float]]] = {
-        name: {metric: [] for metric in METRICS} for name in ("extractive", "lead-3", "lead-N")
+        name: {metric: [] for metric in METRICS}
+        for name in ("extractive", "extractive-no-opening", "lead-3", "lead-N")
     }
     words: dict[str, list[int]] = {name: [] for name in scores}
     examples: list[dict[str, str]] = []
@@ -124,6 +125,9 @@ def run(path: Path, *, captions: bool) -> dict[str, Any]:
         elapsed += time.perf_counter() - tick
         candidates = {
             "extractive": summary.text,
+            # The opening "X and Y had a conversation on DATE." matches how the references
+            # open; scored without it too, to show what the sentence selection alone earns.
+            "extractive-no-opening": summary.text.partition(". ")[2],
             "lead-3": lead(session.messages, turns=3),
             "lead-N": lead(session.messages, words=summary.word_count),
         }
@@ -176,6 +180,7 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     labels = {
         "extractive": "extractive (ours)",
+        "extractive-no-opening": "ours without the who/when opening sentence",
         "lead-3": "lead-3 (first three turns)",
         "lead-N": "lead-N (first turns, cut to our length)",
     }
