@@ -34,7 +34,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 class PostgresStore:
-    capabilities = frozenset({"row_locks", "skip_locked", "multi_process_writers"})
+    capabilities = frozenset({"row_locks", "skip_locked", "multi_process_writers", "tsvector"})
     needs_row_locks = True
 
     def __init__(self, pool: asyncpg.Pool) -> None:

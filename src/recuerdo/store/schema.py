@@ -145,8 +145,18 @@ messages = Table(
     Column("content_type", String(16), nullable=False),
     Column("external_id", String(255)),
     Column("metadata", JSONDoc),
+    # The search index's durable queue: the indexer (store/search_ops.py) takes unindexed
+    # messages in (client_id, id) order, indexes their terms and sets the flag in one transaction.
+    Column("indexed", Boolean, nullable=False, server_default=text("false")),
     PrimaryKeyConstraint("client_id", "id"),
     UniqueConstraint("client_id", "external_id", name="uq_messages_external_id"),
+    Index(
+        "ix_messages_unindexed",
+        "client_id",
+        "id",
+        sqlite_where=text("NOT indexed"),
+        postgresql_where=text("NOT indexed"),
+    ),
     ForeignKeyConstraint(["client_id"], ["clients.id"], ondelete="CASCADE"),
     sqlite_with_rowid=False,  # clustered by client: a client's history is contiguous
 )

@@ -1,0 +1,482 @@
+"""Search storage: the indexer, per-client loads, tenant-wide candidates, statistics, vectors.
+
+The index is kept by a durable queue: a new message is stored with ``indexed = false`` (the write
+path does nothing more), and :func:`index_pending` takes a batch of unindexed messages, computes
+their terms in Python (:func:`recuerdo.search.text.index_terms`), writes them to
+``message_terms_plain``, the engine's full-text index and the tenant statistics, and sets the
+flag, all in one transaction. A crash loses nothing: what was not committed is still unindexed.
+
+Only the full-text index differs by engine (see migration ``0003_search``); :class:`FullText`
+holds its statements, chosen by the store's capabilities (``fts5`` or ``tsvector``).
+
+Example (run by an engine)::
+
+    fulltext = fulltext_for(store.capabilities)
+    indexed = await store.write(lambda: index_pending(fulltext, 256, default="es"))
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import TextClause, column, select, table, tuple_
+
+from recuerdo.errors import ConfigurationError
+from recuerdo.search.text import Language, fts5_match, index_terms, tsquery_text
+from recuerdo.store.query import Op, Query, Row, sql
+from recuerdo.store.schema import ROLE_CODES, clients, conversations, messages
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 31, tzinfo=UTC)
+ALL_ROLES = sum(1 << code for code in ROLE_CODES.values())
+"""Role filters travel as a bit mask (bit ``code`` set for each role wanted), so that one
+statement serves any set of roles."""
+
+_PENDING_COLUMNS = (
+    "SELECT m.client_id, m.id, m.role, m.content, m.metadata, c.tenant_id "
+    "FROM messages m JOIN clients c ON c.id = m.client_id WHERE NOT m.indexed"
+)
+_CANDIDATE_COLUMNS = (
+    "SELECT p.client_id, p.message_id, p.terms, m.conversation_id, m.at, m.role, m.metadata"
+)
+_CANDIDATE_FILTERS = "AND m.at >= :since AND m.at < :until AND ((:roles >> m.role) & 1) = 1"
+
+
+@dataclass(frozen=True, slots=True)
+class FullText:
+    """The statements of one engine's full-text index."""
+
+    name: str
+    pending: TextClause
+    pending_of_client: TextClause
+    insert: TextClause
+    delete_client: TextClause
+    candidates: TextClause
+
+    def document(self, tenant_id: int, terms: str) -> str:
+        """What the index stores for a message (SQLite: the tenant is a term of its own)."""
+        return f"__t{tenant_id} {terms}" if self.name == "fts5" else terms
+
+    def match(self, tenant_id: int, terms: Sequence[str]) -> str:
+        """A query finding messages of ``tenant_id`` holding every one of ``terms``."""
+        if self.name == "fts5":
+            return " AND ".join([f'"__t{tenant_id}"', *(fts5_match([t]) for t in terms)])
+        return " & ".join(tsquery_text([t]) for t in terms)
+
+
+FTS5 = FullText(
+    name="fts5",
+    pending=sql(f"{_PENDING_COLUMNS} ORDER BY m.client_id, m.id LIMIT :limit"),
+    pending_of_client=sql(
+        f"{_PENDING_COLUMNS} AND m.client_id = :client_id ORDER BY m.client_id, m.id LIMIT :limit"
+    ),
+    insert=sql("INSERT INTO message_terms (rowid, terms) VALUES (:message_id, :document)"),
+    # SQLite 3.40 cannot DELETE from a contentless FTS5 table: its 'delete' command takes the
+    # values that were indexed, which message_terms_plain still holds.
+    delete_client=sql(
+        "INSERT INTO message_terms (message_terms, rowid, terms) "
+        "SELECT 'delete', message_id, '__t' || tenant_id || ' ' || terms "
+        "FROM message_terms_plain WHERE client_id = :client_id AND terms <> ''"
+    ),
+    candidates=sql(
+        f"{_CANDIDATE_COLUMNS} FROM message_terms f "
+        "CROSS JOIN message_terms_plain p ON p.message_id = f.rowid "
+        "JOIN messages m ON m.client_id = p.client_id AND m.id = p.message_id "
+        f"WHERE message_terms MATCH :match {_CANDIDATE_FILTERS} "
+        "ORDER BY f.rowid DESC LIMIT :limit"
+    ),
+)
+
+TSVECTOR = FullText(
+    name="tsvector",
+    # Several workers may index at once: each takes rows the others have not locked.
+    pending=sql(
+        f"{_PENDING_COLUMNS} ORDER BY m.client_id, m.id LIMIT :limit FOR UPDATE OF m SKIP LOCKED"
+    ),
+    pending_of_client=sql(
+        f"{_PENDING_COLUMNS} AND m.client_id = :client_id ORDER BY m.client_id, m.id "
+        "LIMIT :limit FOR UPDATE OF m SKIP LOCKED"
+    ),
+    insert=sql(
+        "INSERT INTO message_terms (client_id, message_id, tenant_id, lexemes) VALUES "
+        "(:client_id, :message_id, :tenant_id, array_to_tsvector(string_to_array(:document, ' ')))"
+    ),
+    delete_client=sql("DELETE FROM message_terms WHERE client_id = :client_id"),
+    candidates=sql(
+        f"{_CANDIDATE_COLUMNS} FROM message_terms f "
+        "JOIN message_terms_plain p ON p.client_id = f.client_id AND p.message_id = f.message_id "
+        "JOIN messages m ON m.client_id = f.client_id AND m.id = f.message_id "
+        "WHERE f.tenant_id = :tenant_id AND f.lexemes @@ CAST(:match AS tsquery) "
+        "AND m.at >= :since AND m.at < :until "
+        "AND ((CAST(:roles AS INTEGER) >> m.role) & 1) = 1 "
+        "ORDER BY f.message_id DESC LIMIT :limit"
+    ),
+)
+
+
+def fulltext_for(capabilities: Iterable[str]) -> FullText:
+    """The full-text statements for a store with these capabilities.
+
+    >>> fulltext_for({"fts5", "group_commit"}).name
+    'fts5'
+    """
+    available = set(capabilities)
+    if "fts5" in available:
+        return FTS5
+    if "tsvector" in available:
+        return TSVECTOR
+    raise ConfigurationError("this database offers no full-text index (fts5 or tsvector)")
+
+
+S_HAS_PENDING = sql("SELECT 1 AS pending FROM messages WHERE NOT indexed LIMIT 1")
+S_HAS_PENDING_OF_CLIENT = sql(
+    "SELECT 1 AS pending FROM messages WHERE client_id = :client_id AND NOT indexed LIMIT 1"
+)
+S_INSERT_PLAIN = sql(
+    "INSERT INTO message_terms_plain (client_id, message_id, tenant_id, terms) "
+    "VALUES (:client_id, :message_id, :tenant_id, :terms)"
+)
+S_MARK_INDEXED = sql(
+    "UPDATE messages SET indexed = true WHERE client_id = :client_id AND id = :message_id"
+)
+S_ADD_STATS = sql(
+    "INSERT INTO search_stats (tenant_id, doc_count, term_count) "
+    "VALUES (:tenant_id, :docs, :terms) ON CONFLICT (tenant_id) DO UPDATE "
+    "SET doc_count = search_stats.doc_count + excluded.doc_count, "
+    "term_count = search_stats.term_count + excluded.term_count"
+)
+S_ADD_TERM_STATS = sql(
+    "INSERT INTO search_term_stats (tenant_id, term, doc_count) VALUES (:tenant_id, :term, :docs) "
+    "ON CONFLICT (tenant_id, term) DO UPDATE "
+    "SET doc_count = search_term_stats.doc_count + excluded.doc_count"
+)
+S_SUBTRACT_STATS = sql(
+    "UPDATE search_stats SET doc_count = doc_count - :docs, term_count = term_count - :terms "
+    "WHERE tenant_id = :tenant_id"
+)
+S_SUBTRACT_TERM_STATS = sql(
+    "UPDATE search_term_stats SET doc_count = doc_count - :docs "
+    "WHERE tenant_id = :tenant_id AND term = :term"
+)
+S_DROP_TERM_STATS = sql(
+    "DELETE FROM search_term_stats WHERE tenant_id = :tenant_id AND term = :term AND doc_count <= 0"
+)
+S_PLAIN_OF_CLIENT = sql(
+    "SELECT message_id, tenant_id, terms FROM message_terms_plain WHERE client_id = :client_id"
+)
+S_DELETE_PLAIN = sql("DELETE FROM message_terms_plain WHERE client_id = :client_id")
+S_DELETE_VECTORS = sql("DELETE FROM message_vectors WHERE client_id = :client_id")
+S_UNMARK_CLIENT = sql(
+    "UPDATE messages SET indexed = false WHERE client_id = :client_id AND indexed"
+)
+S_NEXT_CLIENT = sql("SELECT min(id) AS id FROM clients WHERE id > :after")
+S_NEXT_INDEXED_CLIENT = sql(
+    "SELECT min(client_id) AS id FROM message_terms_plain WHERE client_id > :after"
+)
+S_COUNT_MESSAGES = sql("SELECT count(*) AS n FROM messages")
+S_STATS = sql("SELECT doc_count, term_count FROM search_stats WHERE tenant_id = :tenant_id")
+S_CLIENT_DOCS = sql(
+    "SELECT m.id, m.conversation_id, m.at, m.role, m.metadata, p.terms FROM messages m "
+    "JOIN message_terms_plain p ON p.client_id = m.client_id AND p.message_id = m.id "
+    "WHERE m.client_id = :client_id"
+)
+S_CLIENT_SUMMARIES = sql(
+    "SELECT id, started_at, last_message_at, summary FROM conversations "
+    "WHERE client_id = :client_id AND summary IS NOT NULL AND summary <> ''"
+)
+_NEIGHBOUR = (
+    "SELECT m.id, m.conversation_id, m.at, m.role, m.metadata, m.content, p.terms "
+    "FROM messages m LEFT JOIN message_terms_plain p "
+    "ON p.client_id = m.client_id AND p.message_id = m.id "
+    "WHERE m.client_id = :client_id AND m.conversation_id = :conversation_id AND {side} "
+    "ORDER BY m.at {order}, m.id {order} LIMIT :limit"
+)
+S_BEFORE = sql(_NEIGHBOUR.format(side="(m.at < :at OR (m.at = :at AND m.id < :id))", order="DESC"))
+S_AFTER = sql(_NEIGHBOUR.format(side="(m.at > :at OR (m.at = :at AND m.id > :id))", order="ASC"))
+S_CLIENT_VECTORS = sql(
+    "SELECT message_id, vector FROM message_vectors WHERE client_id = :client_id AND model = :model"
+)
+S_VECTOR_IDS = sql(
+    "SELECT message_id FROM message_vectors WHERE client_id = :client_id AND model = :model"
+)
+S_UPSERT_VECTOR = sql(
+    "INSERT INTO message_vectors (client_id, model, message_id, vector) "
+    "VALUES (:client_id, :model, :message_id, :vector) "
+    "ON CONFLICT (client_id, model, message_id) DO UPDATE SET vector = excluded.vector"
+)
+S_MESSAGES_OF_CLIENT = sql(
+    "SELECT id, role, content, metadata FROM messages WHERE client_id = :client_id ORDER BY id"
+)
+
+_term_stats = table("search_term_stats", column("tenant_id"), column("term"), column("doc_count"))
+
+
+# -- the indexer ---------------------------------------------------------------------------------
+
+
+def has_pending(client_id: int | None = None) -> Op[bool]:
+    """Whether any message (of ``client_id``, if given) waits to be indexed."""
+    if client_id is None:
+        row = yield Query(S_HAS_PENDING, {}, "one")
+    else:
+        row = yield Query(S_HAS_PENDING_OF_CLIENT, {"client_id": client_id}, "one")
+    return row is not None
+
+
+def index_pending(
+    fulltext: FullText, limit: int, *, client_id: int | None = None, default: Language = "es"
+) -> Op[list[Row]]:
+    """Index up to ``limit`` unindexed messages (of one client, if given) and mark them indexed.
+
+    Answers the rows indexed (``client_id, id, role, content, metadata, tenant_id``), so that
+    the caller can embed them after the commit.
+    """
+    if client_id is None:
+        rows = yield Query(fulltext.pending, {"limit": limit}, "all")
+    else:
+        rows = yield Query(
+            fulltext.pending_of_client, {"client_id": client_id, "limit": limit}, "all"
+        )
+    if not rows:
+        return []
+    plain: list[dict[str, Any]] = []
+    docs: list[dict[str, Any]] = []
+    stats: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    term_stats: dict[int, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        terms = index_terms(row["content"], default=default)
+        tenant = int(row["tenant_id"])
+        text = " ".join(terms)
+        keys = {"client_id": row["client_id"], "message_id": row["id"], "tenant_id": tenant}
+        plain.append({**keys, "terms": text})
+        if terms:
+            docs.append({**keys, "document": fulltext.document(tenant, text)})
+        stats[tenant][0] += 1
+        stats[tenant][1] += len(terms)
+        term_stats[tenant].update(set(terms))
+    yield Query(S_INSERT_PLAIN, plain, "many")
+    if docs:  # FTS5 flushes pending terms when another statement opens: insert them together
+        yield Query(fulltext.insert, docs, "many")
+    yield from _add_stats(stats, term_stats, sign=1)
+    marks = [{"client_id": p["client_id"], "message_id": p["message_id"]} for p in plain]
+    yield Query(S_MARK_INDEXED, marks, "many")
+    return list(rows)
+
+
+def _add_stats(
+    stats: dict[int, list[int]], term_stats: dict[int, Counter[str]], *, sign: int
+) -> Op[None]:
+    for tenant, (docs, terms) in sorted(stats.items()):
+        if sign > 0:
+            yield Query(S_ADD_STATS, {"tenant_id": tenant, "docs": docs, "terms": terms})
+        else:
+            yield Query(S_SUBTRACT_STATS, {"tenant_id": tenant, "docs": docs, "terms": terms})
+    # Terms in one order everywhere, so that concurrent indexers (PostgreSQL) wait, never deadlock.
+    for tenant, counts in sorted(term_stats.items()):
+        params = [{"tenant_id": tenant, "term": t, "docs": n} for t, n in sorted(counts.items())]
+        if not params:
+            continue
+        if sign > 0:
+            yield Query(S_ADD_TERM_STATS, params, "many")
+        else:
+            yield Query(S_SUBTRACT_TERM_STATS, params, "many")
+            drops = [{"tenant_id": p["tenant_id"], "term": p["term"]} for p in params]
+            yield Query(S_DROP_TERM_STATS, drops, "many")
+
+
+def delete_client_terms(fulltext: FullText, client_id: int, *, vectors: bool = True) -> Op[int]:
+    """Remove a client's terms, full-text entries, vectors (unless ``vectors=False``) and their
+    share of the statistics (for erasure, before or after the client's rows are deleted).
+    Answers how many messages were in the index."""
+    rows = yield Query(S_PLAIN_OF_CLIENT, {"client_id": client_id}, "all")
+    stats: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    term_stats: dict[int, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        terms = row["terms"].split()
+        tenant = int(row["tenant_id"])
+        stats[tenant][0] += 1
+        stats[tenant][1] += len(terms)
+        term_stats[tenant].update(set(terms))
+    yield Query(fulltext.delete_client, {"client_id": client_id})
+    yield Query(S_DELETE_PLAIN, {"client_id": client_id})
+    if vectors:
+        yield Query(S_DELETE_VECTORS, {"client_id": client_id})
+    yield from _add_stats(stats, term_stats, sign=-1)
+    return len(rows)
+
+
+def reset_clients(fulltext: FullText, after: int, max_clients: int) -> Op[tuple[int | None, int]]:
+    """For a rebuild: the next ``max_clients`` clients after id ``after`` (clients that exist,
+    and clients that only the index still knows) lose their index entries and go back in the
+    queue. Answers the last client id reset (``None`` when there are no more) and how many
+    messages were put back in the queue."""
+    last: int | None = None
+    queued = 0
+    for _ in range(max_clients):
+        found = yield Query(S_NEXT_CLIENT, {"after": after}, "one")
+        indexed = yield Query(S_NEXT_INDEXED_CLIENT, {"after": after}, "one")
+        ids = [int(r["id"]) for r in (found, indexed) if r is not None and r["id"] is not None]
+        if not ids:
+            break
+        after = last = min(ids)
+        # Unmark first: on PostgreSQL this waits for an indexer that holds the rows, so that its
+        # terms are committed, and then deleted below, before the client is indexed again.
+        queued += yield Query(S_UNMARK_CLIENT, {"client_id": last})
+        yield from delete_client_terms(fulltext, last, vectors=False)
+    return last, queued
+
+
+def count_messages() -> Op[int]:
+    row = yield Query(S_COUNT_MESSAGES, {}, "one")
+    return int(row["n"]) if row is not None else 0
+
+
+# -- reads for ranking ---------------------------------------------------------------------------
+
+
+def client_docs(client_id: int) -> Op[tuple[list[Row], list[Row]]]:
+    """A client's indexed messages (without content) and its conversation summaries."""
+    docs = yield Query(S_CLIENT_DOCS, {"client_id": client_id}, "all")
+    summaries = yield Query(S_CLIENT_SUMMARIES, {"client_id": client_id}, "all")
+    return list(docs), list(summaries)
+
+
+def collection_stats(tenant_id: int, terms: Sequence[str]) -> Op[tuple[int, int, dict[str, int]]]:
+    """``(messages indexed, their total terms, {term: messages holding it})`` for a tenant."""
+    row = yield Query(S_STATS, {"tenant_id": tenant_id}, "one")
+    if row is None or not terms:
+        return (int(row["doc_count"]), int(row["term_count"]), {}) if row else (0, 0, {})
+    t = _term_stats.c
+    stmt = select(t.term, t.doc_count).where(t.tenant_id == tenant_id, t.term.in_(list(terms)))
+    found = yield Query(stmt, {}, "all")
+    return (
+        int(row["doc_count"]),
+        int(row["term_count"]),
+        {r["term"]: int(r["doc_count"]) for r in found},
+    )
+
+
+def candidates(
+    fulltext: FullText,
+    tenant_id: int,
+    terms: Sequence[str],
+    *,
+    budget: int,
+    since: datetime,
+    until: datetime,
+    roles: int,
+) -> Op[list[Row]]:
+    """Up to ``budget`` messages of the tenant holding query terms, for rescoring in Python.
+
+    ``terms`` come rarest first. First the messages holding every term (newest first, up to
+    half the budget), then, term by term, the newest messages holding it: a rare term's
+    messages are all found, and a common term cannot crowd them out.
+    """
+    found: dict[int, Row] = {}
+    groups: list[list[str]] = [[t] for t in terms]
+    if len(terms) > 1:
+        groups.insert(0, list(terms))
+    for group in groups:
+        room = budget - len(found) if len(group) == 1 else budget // 2
+        if room <= 0:
+            break
+        params = {
+            "match": fulltext.match(tenant_id, group),
+            "tenant_id": tenant_id,
+            "since": since,
+            "until": until,
+            "roles": roles,
+            "limit": room + len(found),
+        }
+        rows = yield Query(fulltext.candidates, params, "all")
+        for row in rows:
+            if len(found) >= budget:
+                break
+            found.setdefault(int(row["message_id"]), row)
+    return list(found.values())
+
+
+def neighbours(targets: Sequence[Row], distance: int) -> Op[list[Row]]:
+    """The ``distance`` messages before and after each target in its conversation (rows with
+    ``client_id``), with their terms (``None`` when not indexed yet)."""
+    out: list[Row] = []
+    for target in targets:
+        params = {
+            "client_id": target["client_id"],
+            "conversation_id": target["conversation_id"],
+            "at": target["at"],
+            "id": target["message_id"],
+            "limit": distance,
+        }
+        for stmt in (S_BEFORE, S_AFTER):
+            rows = yield Query(stmt, params, "all")
+            out.extend({**dict(r), "client_id": target["client_id"]} for r in rows)
+    return out
+
+
+def messages_by_key(keys: Sequence[tuple[int, int]]) -> Op[list[Row]]:
+    """Messages by ``(client_id, id)``."""
+    if not keys:
+        return []
+    m = messages.c
+    rows = yield Query(select(messages).where(tuple_(m.client_id, m.id).in_(list(keys))), {}, "all")
+    return list(rows)
+
+
+def conversations_by_key(keys: Sequence[tuple[int, int]]) -> Op[list[Row]]:
+    """Conversations by ``(client_id, id)``."""
+    if not keys:
+        return []
+    c = conversations.c
+    stmt = select(conversations).where(tuple_(c.client_id, c.id).in_(list(keys)))
+    rows = yield Query(stmt, {}, "all")
+    return list(rows)
+
+
+def client_names(client_ids: Sequence[int]) -> Op[dict[int, str | None]]:
+    """The best name of each client (confirmed name, else WhatsApp profile name)."""
+    if not client_ids:
+        return {}
+    c = clients.c
+    stmt = select(c.id, c.customer_name, c.profile_name).where(c.id.in_(list(client_ids)))
+    rows = yield Query(stmt, {}, "all")
+    return {int(r["id"]): r["customer_name"] or r["profile_name"] for r in rows}
+
+
+# -- vectors -------------------------------------------------------------------------------------
+
+
+def client_vectors(client_id: int, model: str) -> Op[list[Row]]:
+    rows = yield Query(S_CLIENT_VECTORS, {"client_id": client_id, "model": model}, "all")
+    return list(rows)
+
+
+def vector_ids(client_id: int, model: str) -> Op[list[int]]:
+    rows = yield Query(S_VECTOR_IDS, {"client_id": client_id, "model": model}, "all")
+    return [int(r["message_id"]) for r in rows]
+
+
+def store_vectors(client_id: int, model: str, vectors: Sequence[tuple[int, bytes]]) -> Op[int]:
+    """Store (or replace) a client's vectors of ``model``."""
+    params = [
+        {"client_id": client_id, "model": model, "message_id": mid, "vector": data}
+        for mid, data in vectors
+    ]
+    if params:
+        yield Query(S_UPSERT_VECTOR, params, "many")
+    return len(params)
+
+
+def client_messages(client_id: int) -> Op[list[Row]]:
+    """Every message of a client (id, role, content, metadata), oldest id first."""
+    rows = yield Query(S_MESSAGES_OF_CLIENT, {"client_id": client_id}, "all")
+    return list(rows)
+
+
+def next_client(after: int) -> Op[int | None]:
+    row = yield Query(S_NEXT_CLIENT, {"after": after}, "one")
+    return None if row is None or row["id"] is None else int(row["id"])
