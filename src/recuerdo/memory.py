@@ -33,6 +33,7 @@ from recuerdo.model import (
     Role,
     require_aware,
 )
+from recuerdo.search.service import SearchHit, SearchService
 from recuerdo.settings import Settings
 from recuerdo.store import Store, client_ops, open_store, ops, resolve_url
 from recuerdo.store.ops import PreparedMessage
@@ -455,6 +456,27 @@ class Memory:
 
     async def _write_client(self, factory: Callable[[], Op[Row]]) -> Client:
         return await self._to_client(await self.store.write(factory))
+
+    # -- search (recuerdo.search.service) ------------------------------------------------------
+
+    async def search(
+        self,
+        text: str,
+        *,
+        who: str | None = None,
+        limit: int = 10,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        roles: Sequence[Role | str] | None = None,
+    ) -> list[SearchHit]:
+        """Search one client's history (``who``) or the whole tenant; best hits first, each with
+        its message (or conversation summary), conversation, score and « »-marked snippet.
+
+        >>> hits = await memory.search("pedido de marzo", who="573003913251")  # doctest: +SKIP
+        """
+        return await SearchService.of(self).search(
+            text, who=who, limit=limit, since=since, until=until, roles=roles
+        )
 
 
 def _handoff_of(row: Row) -> Handoff:
