@@ -470,6 +470,7 @@ def _parse_time(value: str) -> datetime:
 
 def main() -> None:
     import recuerdo.cli_jobs  # noqa: F401  (registers worker, summarize, context)
+    from recuerdo import cli_search  # noqa: F401  (registers search)
 
     app()
 

@@ -298,6 +298,9 @@ def create_app(
         await api_keys.revoke(auth[0], key_id)
         return Response(status_code=204)
 
+    from recuerdo.api import search_routes  # imports this module's auth dependencies
+
+    app.include_router(search_routes.router)
     return app
 
 
