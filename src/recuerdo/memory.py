@@ -38,6 +38,7 @@ from recuerdo.settings import Settings
 from recuerdo.store import Store, client_ops, open_store, ops, resolve_url
 from recuerdo.store.ops import PreparedMessage
 from recuerdo.store.query import Op, Row
+from recuerdo.store.record_batch import RecordCall
 from recuerdo.store.rows import as_dt, as_opt_dt, to_client, to_conversation, to_message
 from recuerdo.store.schema import ROLE_CODES
 
@@ -170,9 +171,7 @@ class Memory:
         lock = self.store.needs_row_locks
 
         async def one(p: PreparedMessage) -> Recorded:
-            row, created = await self.store.write(
-                lambda: ops.record(tenant, p, idle, now, lock=lock)
-            )
+            row, created = await self.store.write(RecordCall(tenant, p, idle, now, lock))
             return Recorded(to_message(row), created)
 
         if len(prepared) == 1:

@@ -84,7 +84,11 @@ async def open_store(url: str, settings: Settings, *, migrate: bool) -> Store:
         if migrate:
             await migrations.upgrade_postgres(dsn)
         return await PostgresStore.connect(
-            dsn, min_size=settings.pg_pool_min, max_size=settings.pg_pool_max
+            dsn,
+            min_size=settings.pg_pool_min,
+            max_size=settings.pg_pool_max,
+            lanes=settings.pg_writer_lanes,
+            batch_max=settings.write_batch_max,
         )
     scheme = url.split(":", 1)[0] if ":" in url else url
     raise ConfigurationError(

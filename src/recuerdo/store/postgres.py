@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zlib
+from functools import partial
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -17,10 +19,12 @@ from sqlalchemy.dialects.postgresql import asyncpg as pg_dialect
 
 from recuerdo.errors import RecuerdoError, StorageError
 from recuerdo.store.query import NextId, Op, Query, StatementCache, Step
+from recuerdo.store.record_batch import RecordCall, record_calls
 
 T = TypeVar("T")
 _RETRY_STATES = {"40001", "40P01", "23505"}
 _ATTEMPTS = 5
+_ID_BLOCK = 100
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -37,13 +41,26 @@ class PostgresStore:
     capabilities = frozenset({"row_locks", "skip_locked", "multi_process_writers", "tsvector"})
     needs_row_locks = True
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, lanes: int = 4, batch_max: int = 256) -> None:
         self._pool = pool
         self._statements = StatementCache(pg_dialect.dialect())  # type: ignore[no-untyped-call]
         self._closed = False
+        self._batch_max = batch_max
+        self._ids: dict[str, list[int]] = {}
+        self._lanes: list[list[tuple[RecordCall, asyncio.Future[Any]]]] = [[] for _ in range(lanes)]
+        self._wakes: list[asyncio.Event] = []
+        self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
-    async def connect(cls, dsn: str, *, min_size: int = 2, max_size: int = 16) -> PostgresStore:
+    async def connect(
+        cls,
+        dsn: str,
+        *,
+        min_size: int = 2,
+        max_size: int = 16,
+        lanes: int = 4,
+        batch_max: int = 256,
+    ) -> PostgresStore:
         try:
             pool = await asyncpg.create_pool(
                 dsn, min_size=min_size, max_size=max_size, init=_init_connection
@@ -51,10 +68,58 @@ class PostgresStore:
         except (OSError, asyncpg.PostgresError) as exc:
             raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
         assert pool is not None
-        return cls(pool)
+        return cls(pool, lanes=lanes, batch_max=batch_max)
 
     async def write(self, factory: Callable[[], Op[T]]) -> T:
-        """Run ``factory()`` in its own transaction, retrying lost races."""
+        """Run ``factory()`` in its own transaction, retrying lost races.
+
+        Messages go through writer lanes instead: a client's messages always take the same lane
+        (so they are stored in call order), and each lane commits what queued up while it was
+        busy as one set-based batch in one transaction (a few round trips for the lot)."""
+        if self._closed:
+            raise StorageError("the store is closed")
+        if isinstance(factory, RecordCall):
+            return await self._enqueue(factory)  # type: ignore[no-any-return]
+        return await self._transaction(factory)
+
+    async def _enqueue(self, call: RecordCall) -> Any:
+        loop = asyncio.get_running_loop()
+        if not self._tasks:
+            self._wakes = [asyncio.Event() for _ in self._lanes]
+            self._tasks = [
+                loop.create_task(self._lane(n), name=f"recuerdo-pg-lane-{n}")
+                for n in range(len(self._lanes))
+            ]
+        key = call.message.keys[0]
+        lane = zlib.crc32(f"{key.kind.value}:{key.value}".encode()) % len(self._lanes)
+        future: asyncio.Future[Any] = loop.create_future()
+        self._lanes[lane].append((call, future))
+        self._wakes[lane].set()
+        return await future
+
+    async def _lane(self, n: int) -> None:
+        queue, wake = self._lanes[n], self._wakes[n]
+        while True:
+            await wake.wait()
+            wake.clear()
+            while queue:
+                batch = queue[: self._batch_max]
+                del queue[: self._batch_max]
+                calls = [call for call, _ in batch]
+                try:
+                    results = await self._transaction(partial(record_calls, calls))
+                except Exception as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+            if self._closed:
+                return
+
+    async def _transaction(self, factory: Callable[[], Op[T]]) -> T:
         delay = 0.005
         for attempt in range(_ATTEMPTS):
             try:
@@ -109,12 +174,24 @@ class PostgresStore:
         return _rowcount(status)
 
     async def _next_id(self, conn: asyncpg.Connection, step: NextId) -> int:
-        value = await conn.fetchval(f"SELECT nextval('{step.table}_id_seq')")
-        return int(value)
+        # Sequences ignore rollbacks, so ids fetched in bulk stay ours whatever happens to the
+        # transaction: one round trip per _ID_BLOCK ids instead of one per id.
+        pool = self._ids.setdefault(step.table, [])
+        if not pool:
+            rows = await conn.fetch(
+                f"SELECT nextval('{step.table}_id_seq') AS id FROM generate_series(1, {_ID_BLOCK})"
+            )
+            pool.extend(sorted((int(r["id"]) for r in rows), reverse=True))
+        return pool.pop()
 
     async def close(self) -> None:
+        """Finish queued writes, then close the pool."""
         if not self._closed:
             self._closed = True
+            for wake in self._wakes:
+                wake.set()
+            for task in self._tasks:
+                await task
             await self._pool.close()
 
 

@@ -1,0 +1,343 @@
+"""Recording many messages with a handful of statements per batch instead of several per message.
+
+The single writer (SQLite) and each PostgreSQL writer lane hand a whole batch of concurrent
+``record_message`` calls to :func:`record_batch`. It reads what it needs in a few set-based
+queries (clients, duplicates, open conversations), assigns conversations in Python with the same
+rules as :func:`recuerdo.store.ops.record`, and writes with ``executemany``. A message whose
+placement needs the past conversations (late, out of order, after an explicit close) makes the
+batch fall back to the per-message operation, which handles every case.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import TextClause
+
+from recuerdo.model import Identifier
+from recuerdo.store import ops
+from recuerdo.store.ops import PreparedMessage
+from recuerdo.store.query import NextId, Op, Query, Row, sql
+from recuerdo.store.rows import as_dt
+from recuerdo.store.schema import ROLE_COUNTER
+
+S_INSERT_CONVERSATIONS = sql(
+    "INSERT INTO conversations (client_id, id, thread_id, started_at, last_message_at, "
+    "n_user, n_assistant, n_operator, n_system, summary_status) "
+    "VALUES (:client_id, :id, :thread_id, :at, :at, 0, 0, 0, 0, 'pending')"
+)
+S_BUMP_CONVERSATIONS = sql(
+    "UPDATE conversations SET n_user = n_user + :n_user, "
+    "n_assistant = n_assistant + :n_assistant, n_operator = n_operator + :n_operator, "
+    "n_system = n_system + :n_system, thread_id = COALESCE(thread_id, :thread_id), "
+    "last_message_at = CASE WHEN last_message_at < :at THEN :at ELSE last_message_at END "
+    "WHERE client_id = :client_id AND id = :id"
+)
+S_BUMP_CLIENTS = sql(
+    "UPDATE clients SET total_messages = total_messages + :messages, "
+    "total_conversations = total_conversations + :conversations, "
+    "open_conversation_id = :open_id, "
+    "last_interaction_at = CASE WHEN last_interaction_at IS NULL OR last_interaction_at < :at "
+    "THEN :at ELSE last_interaction_at END, "
+    "profile_name = COALESCE(:profile_name, profile_name), "
+    "thread_id = COALESCE(thread_id, :thread_id), updated_at = :now WHERE id = :client_id"
+)
+
+
+class _NeedsPast(Exception):
+    """A message the batch path cannot place; the per-message path will."""
+
+
+@dataclass
+class _Conv:
+    id: int
+    thread_id: str | None
+    last_at: datetime
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ROLE_COUNTER, 0))
+    new: bool = False
+    thread_set: str | None = None
+    started_at: datetime | None = None
+
+
+@dataclass
+class _ClientState:
+    row: Row
+    open: _Conv | None
+    last_at: datetime | None
+    messages: int = 0
+    conversations: int = 0
+    profile_name: str | None = None
+    thread_id: str | None = None
+    closed: list[tuple[int, str]] = field(default_factory=list)
+    touched: dict[int, _Conv] = field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=512)
+def _with_rows(template: str, types: tuple[str, ...], count: int) -> TextClause:
+    """``template`` with ``{rows}`` replaced by ``count`` row values, one typed parameter per
+    column (``CAST(:p0_0 AS BIGINT), :p0_1``, …): built once per size instead of per call, and
+    typed because PostgreSQL cannot infer the type of a parameter in VALUES."""
+    rows = ", ".join(
+        "("
+        + ", ".join(f"CAST(:p{i}_{j} AS {t})" if t else f":p{i}_{j}" for j, t in enumerate(types))
+        + ")"
+        for i in range(count)
+    )
+    return sql(template.format(rows=rows))
+
+
+def _row_params(values: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
+    return {f"p{i}_{j}": v for i, row in enumerate(values) for j, v in enumerate(row)}
+
+
+_FIND = (
+    "SELECT i.kind AS kind, i.value AS value, c.* FROM identifiers i "
+    "JOIN clients c ON c.id = i.client_id "
+    "WHERE i.tenant_id = :tenant_id AND (i.kind, i.value) IN (VALUES {rows})"
+)
+_LOCK = "SELECT * FROM clients WHERE id IN (VALUES {rows}) ORDER BY id FOR UPDATE"
+_EXISTING = "SELECT * FROM messages WHERE (client_id, external_id) IN (VALUES {rows})"
+_OPEN = "SELECT * FROM conversations WHERE (client_id, id) IN (VALUES {rows})"
+
+
+def record_batch(
+    tenant: int,
+    items: Sequence[PreparedMessage],
+    idle: timedelta,
+    now: datetime,
+    *,
+    lock: bool,
+) -> Op[list[tuple[Row, bool]]]:
+    """Record ``items`` in order; answer ``(row, created)`` for each, as :func:`ops.record`."""
+    if len(items) == 1:  # nothing to share: the per-message operation is the shortest path
+        return [(yield from ops.record(tenant, items[0], idle, now, lock=lock))]
+    resolved = yield from _resolve(tenant, items)
+    if lock:
+        ids = sorted({row["id"] for row, _ in resolved.values()})
+        locked = yield Query(
+            _with_rows(_LOCK, ("BIGINT",), len(ids)), _row_params([(i,) for i in ids]), "all"
+        )
+        fresh = {r["id"]: r for r in locked}
+        resolved = {k: (fresh[row["id"]], created) for k, (row, created) in resolved.items()}
+    existing = yield from _existing(items, resolved)
+    states = yield from _states(resolved)
+    try:
+        plan = yield from _plan(items, resolved, existing, states, idle)
+    except _NeedsPast:
+        out = []
+        for m in items:
+            out.append((yield from ops.record(tenant, m, idle, now, lock=lock)))
+        return out
+    yield from _write(plan, states, now)
+    return [(row, created) for row, created in plan]
+
+
+def _resolve(
+    tenant: int, items: Sequence[PreparedMessage]
+) -> Op[dict[tuple[Identifier, ...], tuple[Row, bool]]]:
+    keys = list(dict.fromkeys(m.keys for m in items))
+    primaries = sorted({(k[0].kind.value, k[0].value) for k in keys})
+    params = {"tenant_id": tenant, **_row_params(primaries)}
+    rows = yield Query(_with_rows(_FIND, ("", ""), len(primaries)), params, "all")
+    found = {(r["kind"], r["value"]): r for r in rows}
+    out: dict[tuple[Identifier, ...], tuple[Row, bool]] = {}
+    for key in keys:
+        hit = found.get((key[0].kind.value, key[0].value))
+        if hit is not None:
+            out[key] = (hit, False)
+            continue
+        first = next(m for m in items if m.keys == key)
+        out[key] = yield from ops.ensure_client(tenant, key, first.at, first.profile_name)
+    return out
+
+
+def _existing(
+    items: Sequence[PreparedMessage], resolved: dict[tuple[Identifier, ...], tuple[Row, bool]]
+) -> Op[dict[tuple[int, str], Row]]:
+    wanted = sorted(
+        {
+            (resolved[m.keys][0]["id"], m.external_id)
+            for m in items
+            if m.external_id is not None and not resolved[m.keys][1]
+        }
+    )
+    if not wanted:
+        return {}
+    rows = yield Query(
+        _with_rows(_EXISTING, ("BIGINT", ""), len(wanted)), _row_params(wanted), "all"
+    )
+    return {(r["client_id"], r["external_id"]): r for r in rows}
+
+
+def _states(
+    resolved: dict[tuple[Identifier, ...], tuple[Row, bool]],
+) -> Op[dict[int, _ClientState]]:
+    by_id = {row["id"]: row for row, _ in resolved.values()}
+    wanted = sorted(
+        (cid, row["open_conversation_id"])
+        for cid, row in by_id.items()
+        if row["open_conversation_id"] is not None
+    )
+    open_rows: dict[int, Row] = {}
+    if wanted:
+        rows = yield Query(
+            _with_rows(_OPEN, ("BIGINT", "BIGINT"), len(wanted)), _row_params(wanted), "all"
+        )
+        open_rows = {r["client_id"]: r for r in rows}
+    states = {}
+    for cid, row in by_id.items():
+        conv = open_rows.get(cid)
+        open_conv = (
+            _Conv(conv["id"], conv["thread_id"], as_dt(conv["last_message_at"]))
+            if conv is not None and conv["ended_at"] is None
+            else None
+        )
+        last = row["last_interaction_at"]
+        states[cid] = _ClientState(row, open_conv, None if last is None else as_dt(last))
+    return states
+
+
+def _plan(
+    items: Sequence[PreparedMessage],
+    resolved: dict[tuple[Identifier, ...], tuple[Row, bool]],
+    existing: dict[tuple[int, str], Row],
+    states: dict[int, _ClientState],
+    idle: timedelta,
+) -> Op[list[tuple[Row, bool]]]:
+    plan: list[tuple[Row, bool]] = []
+    for m in items:
+        client_id = resolved[m.keys][0]["id"]
+        if m.external_id is not None:
+            seen = existing.get((client_id, m.external_id))
+            if seen is not None:
+                plan.append((seen, False))
+                continue
+        state = states[client_id]
+        conv = yield from _place(state, m, idle)
+        message_id = yield NextId("messages")
+        row: dict[str, Any] = {
+            "client_id": client_id,
+            "id": message_id,
+            "conversation_id": conv.id,
+            "thread_id": m.thread_id or conv.thread_id,
+            "at": m.at,
+            "role": m.role_code,
+            "content": m.content,
+            "content_type": m.content_type,
+            "external_id": m.external_id,
+            "metadata": m.metadata,
+        }
+        conv.counts[m.role] += 1
+        conv.last_at = max(conv.last_at, m.at)
+        state.touched[conv.id] = conv
+        state.messages += 1
+        state.last_at = m.at if state.last_at is None else max(state.last_at, m.at)
+        state.profile_name = m.profile_name or state.profile_name
+        state.thread_id = state.thread_id or m.thread_id
+        if m.external_id is not None:
+            existing[(client_id, m.external_id)] = row
+        plan.append((row, True))
+    return plan
+
+
+def _place(state: _ClientState, m: PreparedMessage, idle: timedelta) -> Op[_Conv]:
+    conv = state.open
+    if conv is not None:
+        if m.at < conv.last_at:
+            raise _NeedsPast
+        changed = m.thread_id is not None and conv.thread_id not in (None, m.thread_id)
+        if not changed and m.at - conv.last_at <= idle:
+            if conv.thread_id is None and m.thread_id is not None:
+                conv.thread_id = conv.thread_set = m.thread_id
+            return conv
+        state.closed.append((conv.id, "thread_change" if changed else "idle"))
+    elif state.last_at is not None and (m.at < state.last_at or m.at - state.last_at <= idle):
+        raise _NeedsPast  # no open conversation, yet a past one may take this message
+    new_id = yield NextId("conversations")
+    fresh = _Conv(new_id, m.thread_id, m.at, new=True, started_at=m.at)
+    state.open = fresh
+    state.conversations += 1
+    return fresh
+
+
+def _write(
+    plan: list[tuple[Row, bool]], states: dict[int, _ClientState], now: datetime
+) -> Op[None]:
+    new_convs, bumps, closes, client_rows = [], [], [], []
+    for cid, state in states.items():
+        for conv_id, reason in state.closed:
+            closes.append({"client_id": cid, "id": conv_id, "reason": reason})
+        for conv in state.touched.values():
+            if conv.new:
+                new_convs.append(
+                    {
+                        "client_id": cid,
+                        "id": conv.id,
+                        "thread_id": conv.thread_id,
+                        "at": conv.started_at,
+                    }
+                )
+            bumps.append(
+                {
+                    "client_id": cid,
+                    "id": conv.id,
+                    "n_user": conv.counts["user"],
+                    "n_assistant": conv.counts["assistant"],
+                    "n_operator": conv.counts["manual_operator"],
+                    "n_system": conv.counts["system"],
+                    "thread_id": conv.thread_set,
+                    "at": conv.last_at,
+                }
+            )
+        if state.messages:
+            client_rows.append(
+                {
+                    "client_id": cid,
+                    "messages": state.messages,
+                    "conversations": state.conversations,
+                    "open_id": state.open.id if state.open is not None else None,
+                    "at": state.last_at,
+                    "profile_name": state.profile_name,
+                    "thread_id": state.thread_id,
+                    "now": now,
+                }
+            )
+    # Order matters: a conversation closed by a later message of this batch is closed after its
+    # counters and last message time are up to date (a close copies last_message_at).
+    if new_convs:
+        yield Query(S_INSERT_CONVERSATIONS, new_convs, "many")
+    inserts = [row for row, created in plan if created]
+    if inserts:
+        yield Query(ops.S_INSERT_MESSAGE, inserts, "many")
+    if bumps:
+        yield Query(S_BUMP_CONVERSATIONS, bumps, "many")
+    if closes:
+        yield Query(ops.S_CLOSE_CONVERSATION, closes, "many")
+    if client_rows:
+        yield Query(S_BUMP_CLIENTS, client_rows, "many")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCall:
+    """One ``record_message`` call as a write operation. Engines may run a run of these as one
+    :func:`record_batch`; called on its own it is the per-message operation."""
+
+    tenant: int
+    message: PreparedMessage
+    idle: timedelta
+    now: datetime
+    lock: bool
+
+    def __call__(self) -> Op[tuple[Row, bool]]:
+        return ops.record(self.tenant, self.message, self.idle, self.now, lock=self.lock)
+
+
+def record_calls(calls: Sequence[RecordCall]) -> Op[list[tuple[Row, bool]]]:
+    """Run consecutive record calls of one tenant as one batch."""
+    first = calls[0]
+    now = max(c.now for c in calls)
+    return record_batch(first.tenant, [c.message for c in calls], first.idle, now, lock=first.lock)
