@@ -340,6 +340,9 @@ class SearchService:
             default=self._language,
         )
         hits = index.search(parsed, now=now, limit=len(docs) + len(summaries))
+        if not hits and parsed.window is not None:
+            # "¿qué dije en marzo?": no message holds the words, the period still answers.
+            hits = index.search(replace(parsed, terms=()), now=now, limit=len(docs))
         if parsed.terms and self.embedder is not None:
             vector = await self._vector_scores(client, query, docs)
             if vector:
