@@ -168,7 +168,15 @@ export interface Context {
 }
 
 export interface SearchHit {
-  [field: string]: unknown
+  /** message: a message matched; summary: a conversation's summary matched (then `message` is null). */
+  kind: 'message' | 'summary'
+  /** Higher is better; comparable within one answer only. */
+  score: number
+  /** The matching text, matched words marked « ». */
+  snippet: string
+  client_id: number | string
+  conversation: Conversation
+  message: Message | null
 }
 
 export interface ApiKey {

@@ -70,5 +70,10 @@ describe('GET /v1/search', () => {
     await backdatedConversation('573001110007', 10)
     const found = await admin.search('botas', { who: '573001110007' })
     assert.ok(found.items.length >= 1, JSON.stringify(found))
+    const [best] = found.items
+    assert.equal(best.kind, 'message')
+    assert.match(best.snippet, /«botas»/i)
+    assert.match(best.message.content, /botas/)
+    assert.equal(typeof best.score, 'number')
   })
 })
