@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from typer.core import TyperGroup
 
 from recuerdo.cli import AsJson, Db, Tenant, app, emit, run
+from recuerdo.errors import NaiveDatetime
 from recuerdo.memory import Memory
 from recuerdo.model import require_aware
 from recuerdo.search.service import SearchHit, SearchService
@@ -137,7 +138,7 @@ def _with_progress(
 def _time(value: str, option: str) -> datetime:
     try:
         return require_aware(datetime.fromisoformat(value), option)
-    except ValueError:
+    except (ValueError, NaiveDatetime):
         raise typer.BadParameter(f"{option} takes ISO 8601 with offset, got {value!r}") from None
 
 
