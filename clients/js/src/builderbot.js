@@ -298,7 +298,7 @@ export class RecuerdoDB {
       }
       const from = ctx.from
       const previous = this.#queueByNumber.get(from) ?? Promise.resolve()
-      const turn = previous.then(async () => {
+      const turn = previous.then(noop, noop).then(async () => {
         let deliver = true
         try {
           deliver = await this.#beforeBot(ctx)
@@ -344,8 +344,12 @@ export class RecuerdoDB {
   #report(error, info) {
     const wrapped = wrapError(error, info)
     if (this.#onError !== null) {
-      this.#onError(wrapped, info)
-      return
+      try {
+        this.#onError(wrapped, info)
+        return
+      } catch (thrown) {
+        console.error('[recuerdo] onError threw while handling a failure:', thrown)
+      }
     }
     console.error(`[recuerdo] ${wrapped.message}`)
   }
@@ -359,6 +363,8 @@ export class RecuerdoDB {
     tracked.finally(() => this.#pending.delete(tracked))
   }
 }
+
+function noop() {}
 
 function wrapError(error, info) {
   if (error instanceof RecuerdoError) return error
