@@ -77,6 +77,12 @@ BotOrOperator = Annotated[tuple[Memory, ApiKey], Depends(scoped(Scope.BOT, Scope
 Operator = Annotated[tuple[Memory, ApiKey], Depends(scoped(Scope.OPERATOR))]
 Admin = Annotated[tuple[Memory, ApiKey], Depends(scoped(Scope.ADMIN))]
 Limit = Annotated[int, Query(ge=1, le=500)]
+# Bounded so that a request line always fits the HTTP parser's limits (an over-long URL would be
+# refused by the server with a plain-text 400 before it reaches the API).
+WhoPath = Annotated[
+    str,
+    Path(max_length=256, description="Phone, WhatsApp JID, NNN@lid or BSUID (URL-encoded)."),
+]
 
 
 def create_app(
@@ -121,7 +127,7 @@ def create_app(
         return Status(status="ready")
 
     @app.put("/v1/clients/{who}/thread", response_model=ThreadOut, tags=["bot"])
-    async def save_thread(who: str, body: ThreadIn, auth: Bot) -> ThreadOut:
+    async def save_thread(who: WhoPath, body: ThreadIn, auth: Bot) -> ThreadOut:
         """The seed's `saveThreadId`: a new thread id starts a new conversation."""
         client = await auth[0].save_thread_id(who, body.thread_id, body.provider)
         return ThreadOut(
@@ -129,7 +135,7 @@ def create_app(
         )
 
     @app.get("/v1/clients/{who}/thread", response_model=ThreadOut, tags=["bot"])
-    async def get_thread(who: str, auth: BotOrOperator) -> ThreadOut:
+    async def get_thread(who: WhoPath, auth: BotOrOperator) -> ThreadOut:
         """The seed's `getThreadId`: `thread_id` is null for a client never seen."""
         client = await auth[0].find_client(who)
         if client is None:
@@ -146,7 +152,7 @@ def create_app(
         tags=["bot"],
     )
     async def record_message(
-        who: str,
+        who: WhoPath,
         body: MessageIn,
         auth: Bot,
         response: Response,
@@ -194,7 +200,7 @@ def create_app(
 
     @app.get("/v1/clients/{who}/messages", response_model=MessagePage, tags=["operator"])
     async def history(
-        who: str,
+        who: WhoPath,
         auth: Operator,
         limit: Limit = 50,
         before: Annotated[str | None, Query(max_length=200)] = None,
@@ -210,11 +216,11 @@ def create_app(
         )
 
     @app.get("/v1/clients/{who}", response_model=ClientOut, tags=["operator"])
-    async def get_client(who: str, auth: Operator) -> ClientOut:
+    async def get_client(who: WhoPath, auth: Operator) -> ClientOut:
         return ClientOut.of(await auth[0].client(who))
 
     @app.patch("/v1/clients/{who}", response_model=ClientOut, tags=["operator"])
-    async def update_client(who: str, body: ClientPatch, auth: Operator) -> ClientOut:
+    async def update_client(who: WhoPath, body: ClientPatch, auth: Operator) -> ClientOut:
         """Change name, tags and attributes (merged; a null value removes the key)."""
         client = await auth[0].update_client(
             who,
@@ -242,7 +248,7 @@ def create_app(
 
     @app.get("/v1/clients/{who}/conversations", response_model=ConversationPage, tags=["operator"])
     async def list_conversations(
-        who: str,
+        who: WhoPath,
         auth: Operator,
         limit: Limit = 50,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -253,24 +259,24 @@ def create_app(
         )
 
     @app.post("/v1/clients/{who}/handoff", response_model=HandoffOut, tags=["bot"])
-    async def pause_bot(who: str, body: HandoffIn, auth: BotOrOperator) -> HandoffOut:
+    async def pause_bot(who: WhoPath, body: HandoffIn, auth: BotOrOperator) -> HandoffOut:
         """A human takes over: the bot must not answer this client until resumed."""
         return HandoffOut.of(await auth[0].pause_bot(who, by=body.by, reason=body.reason))
 
     @app.delete("/v1/clients/{who}/handoff", response_model=HandoffOut, tags=["bot"])
-    async def resume_bot(who: str, auth: BotOrOperator) -> HandoffOut:
+    async def resume_bot(who: WhoPath, auth: BotOrOperator) -> HandoffOut:
         return HandoffOut.of(await auth[0].resume_bot(who))
 
     @app.get("/v1/clients/{who}/handoff", response_model=HandoffOut, tags=["bot"])
-    async def get_handoff(who: str, auth: BotOrOperator) -> HandoffOut:
+    async def get_handoff(who: WhoPath, auth: BotOrOperator) -> HandoffOut:
         """What the bot checks before answering."""
         return HandoffOut.of(await auth[0].handoff(who))
 
     @app.get("/v1/clients/{who}/context", response_model=ContextOut, tags=["bot"])
     async def context(
-        who: str,
+        who: WhoPath,
         auth: BotOrOperator,
-        text: Annotated[str | None, Query(max_length=10_000)] = None,
+        text: Annotated[str | None, Query(max_length=1000)] = None,
         lang: Annotated[Literal["es", "en"] | None, Query()] = None,
     ) -> ContextOut:
         """The returning-customer context (the seed's `enrichContextWithHistory`): whether the
