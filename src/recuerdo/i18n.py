@@ -4,7 +4,10 @@ from __future__ import annotations
 
 _TEXTS: dict[str, dict[str, str]] = {
     "invalid-input": {"es": "Entrada inválida", "en": "Invalid input"},
-    "invalid-identifier": {"es": "Identificador de cliente inválido", "en": "Invalid client identifier"},
+    "invalid-identifier": {
+        "es": "Identificador de cliente inválido",
+        "en": "Invalid client identifier",
+    },
     "invalid-role": {"es": "Rol desconocido", "en": "Unknown role"},
     "invalid-content": {"es": "Contenido inválido", "en": "Invalid content"},
     "naive-datetime": {"es": "Fecha sin zona horaria", "en": "Datetime without a timezone"},
@@ -18,7 +21,10 @@ _TEXTS: dict[str, dict[str, str]] = {
     "forbidden": {"es": "La clave no tiene permiso para esto", "en": "The key lacks this scope"},
     "llm-error": {"es": "El modelo de lenguaje falló", "en": "The language model failed"},
     "recuerdo-error": {"es": "Error", "en": "Error"},
-    "validation-error": {"es": "La petición no tiene la forma esperada", "en": "Request validation failed"},
+    "validation-error": {
+        "es": "La petición no tiene la forma esperada",
+        "en": "Request validation failed",
+    },
     "invalid-json": {"es": "El cuerpo no es JSON válido", "en": "The body is not valid JSON"},
     "payload-too-large": {"es": "El cuerpo es demasiado grande", "en": "The body is too large"},
     "method-not-allowed": {"es": "Método no permitido", "en": "Method not allowed"},
