@@ -185,14 +185,14 @@ async def test_auth_and_scope_errors(
     [
         ("hola", {"role": "user", "content": "x"}, None, 422, "invalid-identifier"),
         ("573003913251@g.us", {"role": "user", "content": "x"}, None, 422, "invalid-identifier"),
-        (PHONE, {"role": "robot", "content": "x"}, None, 422, "validation-error"),
+        (PHONE, {"role": "robot", "content": "x"}, None, 422, "invalid-role"),
         (PHONE, {"role": "user", "content": ""}, None, 422, "invalid-content"),
         (
             PHONE,
             {"role": "user", "content": "x", "at": "2026-01-01T10:00:00"},
             None,
             422,
-            "validation-error",
+            "naive-datetime",
         ),
         (PHONE, {"role": "user", "content": "x", "extra": 1}, None, 422, "validation-error"),
         (PHONE, None, b'{"role": "user", "content": ', 400, "invalid-json"),

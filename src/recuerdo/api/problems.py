@@ -40,6 +40,21 @@ def install(app: FastAPI, lang: str) -> None:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return problem(400, "invalid-json", "the request body is not valid JSON", lang)
+        # The same codes as the library for the same mistakes.
+        for e in errors:
+            field = e.get("loc", ("",))[-1]
+            if field == "role" and e.get("type") == "literal_error":
+                return problem(
+                    422,
+                    "invalid-role",
+                    f"unknown role {e.get('input')!r}; accepted roles: user, assistant, "
+                    "manual_operator, system",
+                    lang,
+                )
+            if e.get("type") == "timezone_aware":
+                return problem(
+                    422, "naive-datetime", f"{field}: the datetime needs a timezone offset", lang
+                )
         parts = []
         for e in errors[:5]:
             where = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
