@@ -468,10 +468,14 @@ def _parse_time(value: str) -> datetime:
         raise typer.BadParameter(f"--at takes ISO 8601 with offset, got {value!r}") from None
 
 
-def main() -> None:
-    import recuerdo.cli_jobs  # noqa: F401  (registers worker, summarize, context)
-    from recuerdo import cli_search  # noqa: F401  (registers search)
+def register_commands() -> None:
+    """Import the modules that add commands to ``app`` (kept apart to keep this one small)."""
+    import recuerdo.cli_jobs  # noqa: F401  (worker, summarize, context)
+    import recuerdo.cli_search  # noqa: F401  (search)
 
+
+def main() -> None:
+    register_commands()
     app()
 
 
