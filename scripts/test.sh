@@ -23,7 +23,10 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 echo "== installing recuerdo and its test tools into .venv"
-.venv/bin/pip install -q --disable-pip-version-check -e ".[test]"
+# The local-embedding tests need PyTorch: pin the CPU build this machine carries on disk first
+# (an unpinned torch would download a multi-gigabyte CUDA build), then the extras.
+.venv/bin/pip install -q --disable-pip-version-check "torch==2.13.0"
+.venv/bin/pip install -q --disable-pip-version-check -e ".[test,embeddings]"
 export PATH="$PWD/.venv/bin:$PATH"
 
 echo "== ruff"
