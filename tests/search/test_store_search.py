@@ -18,7 +18,8 @@ from recuerdo import (
 )
 from recuerdo.search.service import SearchService
 from recuerdo.store import search_ops
-from tests.search.shop import ANA, BOB, CAROL, JUNE, MAY, SUMMARY, load_shop
+from recuerdo.store.query import Op, Query
+from tests.search.shop import ANA, BOB, CAROL, JUNE, MAY, S_SET_SUMMARY, SUMMARY, load_shop
 
 # Computed once and checked on both engines: the same data gives the same ranking everywhere.
 EXPECTED: list[tuple[str, str | None, list[str]]] = [
@@ -262,3 +263,23 @@ async def test_a_failing_round_is_retried_by_the_next(
     with caplog.at_level(logging.ERROR, logger="recuerdo.search"):
         await asyncio.wait_for(task, 5)
     assert not caplog.records
+
+
+async def test_cached_client_indexes_follow_messages_summaries_and_names(memory: Memory) -> None:
+    await load_shop(memory)
+    assert await memory.search("factura", who=ANA) == []
+    await memory.record_message(ANA, "user", "¿Y la factura?", external_id="a9")
+    assert refs(await memory.search("factura", who=ANA)) == ["a9"]
+    ana = await memory.client(ANA)
+    conversation = (await memory.conversations(ANA)).items[0]
+
+    def new_summary() -> Op[int]:
+        params = {"summary": "Ana pidió su factura", "client_id": ana.id, "id": conversation.id}
+        changed: int = yield Query(S_SET_SUMMARY, params)
+        return changed
+
+    await memory.store.write(new_summary)
+    assert refs(await memory.search("pidió", who=ANA)) == ["summary"]
+    assert await memory.search("Mariana", who=ANA) == []
+    await memory.update_client(ANA, customer_name="Mariana")
+    assert "a9" in refs(await memory.search("Mariana", who=ANA))

@@ -28,7 +28,8 @@ from __future__ import annotations
 import json
 import logging
 import weakref
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -88,11 +89,56 @@ class SearchHit:
         return self.conversation.client_id
 
 
+class ClientIndexCache:
+    """Recently built per-client ranking indexes, least recently used dropped first, holding at
+    most ``max_docs`` messages in all (about 1 KB each). An entry is used only while its key
+    (the client's index fingerprint, summaries, name and language) is unchanged.
+
+    >>> cache = ClientIndexCache(max_docs=100)
+    >>> cache.put(7, ("v1",), ClientIndex([]))
+    >>> cache.get(7, ("v1",)) is not None, cache.get(7, ("v2",))
+    (True, None)
+    """
+
+    def __init__(self, max_docs: int) -> None:
+        self.max_docs = max_docs
+        self._entries: OrderedDict[int, tuple[Hashable, ClientIndex]] = OrderedDict()
+        self._docs = 0
+
+    def get(self, client_id: int, key: Hashable) -> ClientIndex | None:
+        entry = self._entries.get(client_id)
+        if entry is None or entry[0] != key:
+            return None
+        self._entries.move_to_end(client_id)
+        return entry[1]
+
+    def put(self, client_id: int, key: Hashable, index: ClientIndex) -> None:
+        self.discard(client_id)
+        size = len(index.docs)
+        if size > self.max_docs:
+            return
+        self._entries[client_id] = (key, index)
+        self._docs += size
+        while self._docs > self.max_docs:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self._docs -= len(dropped.docs)
+
+    def discard(self, client_id: int | None = None) -> None:
+        """Forget one client's entry, or every entry."""
+        if client_id is None:
+            self._entries.clear()
+            self._docs = 0
+        elif (entry := self._entries.pop(client_id, None)) is not None:
+            self._docs -= len(entry[1].docs)
+
+
 class _Shared:
-    """What every view (tenant) of one store shares: settings and the (slow to load) embedder."""
+    """What every view (tenant) of one store shares: settings, the (slow to load) embedder and
+    the per-client index cache."""
 
     def __init__(self, settings: SearchSettings, embedder: Embedder | None) -> None:
         self.settings = settings
+        self.cache = ClientIndexCache(settings.cache_docs)
         self._embedder = embedder
         self._made = embedder is not None
 
@@ -210,6 +256,7 @@ class SearchService:
                 done += n
                 if progress:
                     progress(done, max(total, done))
+            self._shared.cache.discard()
             if last is None:
                 return done
             after = last
@@ -217,9 +264,11 @@ class SearchService:
     async def forget_client(self, client_id: int) -> int:
         """Remove a client's index entries and vectors (erasure); answers how many messages
         were in the index. Call it when the client's rows are deleted."""
-        return await self.memory.store.write(
+        forgotten = await self.memory.store.write(
             partial(search_ops.delete_client_terms, self.fulltext, client_id)
         )
+        self._shared.cache.discard(client_id)
+        return forgotten
 
     async def backfill_embeddings(self, progress: Progress | None = None) -> int:
         """Embed every message that has no vector of the configured model yet (every tenant);
@@ -324,21 +373,8 @@ class SearchService:
         await self.index_pending(self.settings.catch_up, client_id=client.id)
         if not parsed.terms and parsed.window is None:
             return []
-        store = self.memory.store
-        rows, summary_rows = await store.read(partial(search_ops.client_docs, client.id))
-        docs = [_doc(r, client.name) for r in rows]
-        summaries = {
-            int(s["id"]): (as_dt(s["started_at"]), as_dt(s["last_message_at"]), s["summary"])
-            for s in summary_rows
-        }
-        index = ClientIndex(
-            docs,
-            [
-                SummaryDoc(cid, start, index_terms(text, default=self._language))
-                for cid, (start, _, text) in summaries.items()
-            ],
-            default=self._language,
-        )
+        index, summaries = await self._client_index(client)
+        docs = index.docs
         hits = index.search(parsed, now=now, limit=len(docs) + len(summaries))
         if not hits and parsed.window is not None:
             # "¿qué dije en marzo?": no message holds the words, the period still answers.
@@ -359,6 +395,32 @@ class SearchService:
 
         chosen = [h for h in hits if wanted(h)][:limit]
         return await self._hits(chosen, parsed, {h.conversation_id: client.id for h in chosen})
+
+    async def _client_index(
+        self, client: Client
+    ) -> tuple[ClientIndex, dict[int, tuple[datetime, datetime, str]]]:
+        """The client's ranking index and summaries (``{conversation: (start, end, text)}``),
+        from the cache while the client's indexed terms, summaries and name are unchanged."""
+        store = self.memory.store
+        fingerprint, summary_rows = await store.read(partial(search_ops.client_state, client.id))
+        summaries = {
+            int(s["id"]): (as_dt(s["started_at"]), as_dt(s["last_message_at"]), str(s["summary"]))
+            for s in summary_rows
+        }
+        key = (fingerprint, client.name, self._language, tuple(summaries.items()))
+        index = self._shared.cache.get(client.id, key)
+        if index is None:
+            rows = await store.read(partial(search_ops.client_docs, client.id))
+            index = ClientIndex(
+                [_doc(r, client.name) for r in rows],
+                [
+                    SummaryDoc(cid, start, index_terms(text, default=self._language))
+                    for cid, (start, _, text) in summaries.items()
+                ],
+                default=self._language,
+            )
+            self._shared.cache.put(client.id, key, index)
+        return index, summaries
 
     async def _vector_scores(
         self, client: Client, query: str, docs: Sequence[SearchDoc]

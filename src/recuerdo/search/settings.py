@@ -95,6 +95,12 @@ class SearchSettings(BaseSettings):
         ge=10,
         description="Longer queries are cut to this many characters (and 64 terms).",
     )
+    cache_docs: int = Field(
+        50_000,
+        ge=0,
+        description="Client searches keep recently built per-client ranking indexes in memory, "
+        "up to this many messages in all (about 1 KB each); 0 turns the cache off.",
+    )
     snippet_chars: int = Field(
         160, ge=20, le=2000, description="About how long a hit's highlighted snippet is."
     )

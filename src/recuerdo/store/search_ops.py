@@ -184,6 +184,10 @@ S_CLIENT_DOCS = sql(
     "JOIN message_terms_plain p ON p.client_id = m.client_id AND p.message_id = m.id "
     "WHERE m.client_id = :client_id"
 )
+S_CLIENT_FINGERPRINT = sql(
+    "SELECT count(*) AS n, max(message_id) AS last, sum(length(terms)) AS size "
+    "FROM message_terms_plain WHERE client_id = :client_id"
+)
 S_CLIENT_SUMMARIES = sql(
     "SELECT id, started_at, last_message_at, summary FROM conversations "
     "WHERE client_id = :client_id AND summary IS NOT NULL AND summary <> ''"
@@ -338,11 +342,19 @@ def count_messages() -> Op[int]:
 # -- reads for ranking ---------------------------------------------------------------------------
 
 
-def client_docs(client_id: int) -> Op[tuple[list[Row], list[Row]]]:
-    """A client's indexed messages (without content) and its conversation summaries."""
-    docs = yield Query(S_CLIENT_DOCS, {"client_id": client_id}, "all")
+def client_state(client_id: int) -> Op[tuple[tuple[int, int, int], list[Row]]]:
+    """What a client's ranking index is built from, cheaply: ``(messages indexed, highest
+    message id, total length of their terms)`` and the conversation summaries."""
+    row = yield Query(S_CLIENT_FINGERPRINT, {"client_id": client_id}, "one")
     summaries = yield Query(S_CLIENT_SUMMARIES, {"client_id": client_id}, "all")
-    return list(docs), list(summaries)
+    fingerprint = (int(row["n"] or 0), int(row["last"] or 0), int(row["size"] or 0))
+    return fingerprint, list(summaries)
+
+
+def client_docs(client_id: int) -> Op[list[Row]]:
+    """A client's indexed messages (without content), with their terms."""
+    docs = yield Query(S_CLIENT_DOCS, {"client_id": client_id}, "all")
+    return list(docs)
 
 
 def collection_stats(tenant_id: int, terms: Sequence[str]) -> Op[tuple[int, int, dict[str, int]]]:
