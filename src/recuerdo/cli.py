@@ -470,7 +470,7 @@ def _parse_time(value: str) -> datetime:
 
 def register_commands() -> None:
     """Import the modules that add commands to ``app`` (kept apart to keep this one small)."""
-    import recuerdo.cli_jobs  # noqa: F401  (worker, summarize, context)
+    import recuerdo.cli_jobs  # worker, summarize, context
     import recuerdo.cli_search  # noqa: F401  (search)
 
 
