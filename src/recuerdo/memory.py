@@ -31,6 +31,7 @@ from recuerdo.model import (
     Page,
     Recorded,
     Role,
+    ThreadInfo,
     require_aware,
 )
 from recuerdo.search.service import SearchHit, SearchService
@@ -129,6 +130,13 @@ class Memory:
         """The client's current thread id, or ``None`` for a client never seen."""
         found = await self._find_row(self._who(who))
         return None if found is None else found["thread_id"]
+
+    async def thread_info(self, who: str) -> ThreadInfo | None:
+        """Thread id and provider of the client (one indexed lookup); ``None`` if never seen."""
+        found = await self._find_row(self._who(who))
+        if found is None:
+            return None
+        return ThreadInfo(int(found["id"]), found["thread_id"], found["thread_provider"])
 
     # -- messages ------------------------------------------------------------------------------
 

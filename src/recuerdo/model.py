@@ -74,6 +74,15 @@ class Identifier:
 
 
 @dataclass(frozen=True, slots=True)
+class ThreadInfo:
+    """A client's current LLM thread (what ``getThreadId`` needs, without the whole record)."""
+
+    client_id: int
+    thread_id: str | None
+    provider: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Handoff:
     """The persistent "bot paused" flag (BuilderBot's blacklist, kept across restarts)."""
 

@@ -137,12 +137,10 @@ def create_app(
     @app.get("/v1/clients/{who}/thread", response_model=ThreadOut, tags=["bot"])
     async def get_thread(who: WhoPath, auth: BotOrOperator) -> ThreadOut:
         """The seed's `getThreadId`: `thread_id` is null for a client never seen."""
-        client = await auth[0].find_client(who)
-        if client is None:
+        info = await auth[0].thread_info(who)
+        if info is None:
             return ThreadOut(thread_id=None, provider=None)
-        return ThreadOut(
-            client_id=client.id, thread_id=client.thread_id, provider=client.thread_provider
-        )
+        return ThreadOut(client_id=info.client_id, thread_id=info.thread_id, provider=info.provider)
 
     @app.post(
         "/v1/clients/{who}/messages",
