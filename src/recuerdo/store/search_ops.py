@@ -38,8 +38,11 @@ statement serves any set of roles."""
 
 _PENDING_COLUMNS = (
     "SELECT m.client_id, m.id, m.role, m.content, m.metadata, c.tenant_id "
-    "FROM messages m JOIN clients c ON c.id = m.client_id WHERE NOT m.indexed"
+    "FROM messages m {hint}JOIN clients c ON c.id = m.client_id WHERE NOT m.indexed"
 )
+# SQLite's planner does not see that the partial index is far smaller than the primary key
+# that starts with the same client_id, so it is named.
+_SQLITE_QUEUE = "INDEXED BY ix_messages_unindexed "
 _CANDIDATE_COLUMNS = (
     "SELECT p.client_id, p.message_id, p.terms, m.conversation_id, m.at, m.role, m.metadata"
 )
@@ -53,6 +56,7 @@ class FullText:
     name: str
     pending: TextClause
     pending_of_client: TextClause
+    has_pending_of_client: TextClause
     insert: TextClause
     delete_client: TextClause
     candidates: TextClause
@@ -70,9 +74,16 @@ class FullText:
 
 FTS5 = FullText(
     name="fts5",
-    pending=sql(f"{_PENDING_COLUMNS} ORDER BY m.client_id, m.id LIMIT :limit"),
+    pending=sql(
+        _PENDING_COLUMNS.format(hint=_SQLITE_QUEUE) + " ORDER BY m.client_id, m.id LIMIT :limit"
+    ),
     pending_of_client=sql(
-        f"{_PENDING_COLUMNS} AND m.client_id = :client_id ORDER BY m.client_id, m.id LIMIT :limit"
+        _PENDING_COLUMNS.format(hint=_SQLITE_QUEUE)
+        + " AND m.client_id = :client_id ORDER BY m.client_id, m.id LIMIT :limit"
+    ),
+    has_pending_of_client=sql(
+        f"SELECT 1 AS pending FROM messages {_SQLITE_QUEUE}"
+        "WHERE client_id = :client_id AND NOT indexed LIMIT 1"
     ),
     insert=sql("INSERT INTO message_terms (rowid, terms) VALUES (:message_id, :document)"),
     # SQLite 3.40 cannot DELETE from a contentless FTS5 table: its 'delete' command takes the
@@ -95,11 +106,16 @@ TSVECTOR = FullText(
     name="tsvector",
     # Several workers may index at once: each takes rows the others have not locked.
     pending=sql(
-        f"{_PENDING_COLUMNS} ORDER BY m.client_id, m.id LIMIT :limit FOR UPDATE OF m SKIP LOCKED"
+        _PENDING_COLUMNS.format(hint="")
+        + " ORDER BY m.client_id, m.id LIMIT :limit FOR UPDATE OF m SKIP LOCKED"
     ),
     pending_of_client=sql(
-        f"{_PENDING_COLUMNS} AND m.client_id = :client_id ORDER BY m.client_id, m.id "
+        _PENDING_COLUMNS.format(hint="")
+        + " AND m.client_id = :client_id ORDER BY m.client_id, m.id "
         "LIMIT :limit FOR UPDATE OF m SKIP LOCKED"
+    ),
+    has_pending_of_client=sql(
+        "SELECT 1 AS pending FROM messages WHERE client_id = :client_id AND NOT indexed LIMIT 1"
     ),
     insert=sql(
         "INSERT INTO message_terms (client_id, message_id, tenant_id, lexemes) VALUES "
@@ -133,9 +149,6 @@ def fulltext_for(capabilities: Iterable[str]) -> FullText:
 
 
 S_HAS_PENDING = sql("SELECT 1 AS pending FROM messages WHERE NOT indexed LIMIT 1")
-S_HAS_PENDING_OF_CLIENT = sql(
-    "SELECT 1 AS pending FROM messages WHERE client_id = :client_id AND NOT indexed LIMIT 1"
-)
 S_INSERT_PLAIN = sql(
     "INSERT INTO message_terms_plain (client_id, message_id, tenant_id, terms) "
     "VALUES (:client_id, :message_id, :tenant_id, :terms)"
@@ -222,12 +235,12 @@ _term_stats = table("search_term_stats", column("tenant_id"), column("term"), co
 # -- the indexer ---------------------------------------------------------------------------------
 
 
-def has_pending(client_id: int | None = None) -> Op[bool]:
+def has_pending(fulltext: FullText, client_id: int | None = None) -> Op[bool]:
     """Whether any message (of ``client_id``, if given) waits to be indexed."""
     if client_id is None:
         row = yield Query(S_HAS_PENDING, {}, "one")
     else:
-        row = yield Query(S_HAS_PENDING_OF_CLIENT, {"client_id": client_id}, "one")
+        row = yield Query(fulltext.has_pending_of_client, {"client_id": client_id}, "one")
     return row is not None
 
 
