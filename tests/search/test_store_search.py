@@ -41,7 +41,8 @@ def refs(hits: list) -> list[str]:  # type: ignore[type-arg]
 
 
 async def pending(memory: Memory) -> bool:
-    return await memory.store.read(search_ops.has_pending)
+    fulltext = search_ops.fulltext_for(memory.store.capabilities)
+    return await memory.store.read(partial(search_ops.has_pending, fulltext))
 
 
 async def stats(memory: Memory) -> tuple[int, int, dict[str, int]]:

@@ -219,7 +219,9 @@ class SearchService:
         """Index up to ``limit`` messages waiting in the queue (of one client, if given); answer
         how many were indexed. With embeddings on, their vectors are stored too."""
         store = self.memory.store
-        if limit <= 0 or not await store.read(partial(search_ops.has_pending, client_id)):
+        if limit <= 0 or not await store.read(
+            partial(search_ops.has_pending, self.fulltext, client_id)
+        ):
             return 0
         language = self.memory.settings.language
         done = 0
@@ -482,9 +484,7 @@ class SearchService:
                 roles=mask,
             )
         )
-        names = await store.read(
-            partial(search_ops.client_names, sorted({int(r["client_id"]) for r in rows}))
-        )
+        names = {int(r["client_id"]): r["customer_name"] or r["profile_name"] for r in rows}
         docs = {
             int(r["message_id"]): _doc(r, names.get(int(r["client_id"])), key="message_id")
             for r in rows

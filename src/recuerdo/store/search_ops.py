@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import TextClause, column, select, table, tuple_
+from sqlalchemy import TextClause, column, select, table
 
 from recuerdo.errors import ConfigurationError
 from recuerdo.search.text import Language, fts5_match, index_terms, tsquery_text
 from recuerdo.store.query import Op, Query, Row, sql
-from recuerdo.store.schema import ROLE_CODES, clients, conversations, messages
+from recuerdo.store.schema import ROLE_CODES
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 12, 31, tzinfo=UTC)
@@ -44,7 +44,8 @@ _PENDING_COLUMNS = (
 # that starts with the same client_id, so it is named.
 _SQLITE_QUEUE = "INDEXED BY ix_messages_unindexed "
 _CANDIDATE_COLUMNS = (
-    "SELECT p.client_id, p.message_id, p.terms, m.conversation_id, m.at, m.role, m.metadata"
+    "SELECT p.client_id, p.message_id, p.terms, m.conversation_id, m.at, m.role, m.metadata, "
+    "c.customer_name, c.profile_name"
 )
 _CANDIDATE_FILTERS = "AND m.at >= :since AND m.at < :until AND ((:roles >> m.role) & 1) = 1"
 
@@ -56,6 +57,7 @@ class FullText:
     name: str
     pending: TextClause
     pending_of_client: TextClause
+    has_pending: TextClause
     has_pending_of_client: TextClause
     insert: TextClause
     delete_client: TextClause
@@ -81,6 +83,7 @@ FTS5 = FullText(
         _PENDING_COLUMNS.format(hint=_SQLITE_QUEUE)
         + " AND m.client_id = :client_id ORDER BY m.client_id, m.id LIMIT :limit"
     ),
+    has_pending=sql(f"SELECT 1 AS pending FROM messages {_SQLITE_QUEUE}WHERE NOT indexed LIMIT 1"),
     has_pending_of_client=sql(
         f"SELECT 1 AS pending FROM messages {_SQLITE_QUEUE}"
         "WHERE client_id = :client_id AND NOT indexed LIMIT 1"
@@ -97,6 +100,7 @@ FTS5 = FullText(
         f"{_CANDIDATE_COLUMNS} FROM message_terms f "
         "CROSS JOIN message_terms_plain p ON p.message_id = f.rowid "
         "JOIN messages m ON m.client_id = p.client_id AND m.id = p.message_id "
+        "JOIN clients c ON c.id = p.client_id "
         f"WHERE message_terms MATCH :match {_CANDIDATE_FILTERS} "
         "ORDER BY f.rowid DESC LIMIT :limit"
     ),
@@ -114,6 +118,7 @@ TSVECTOR = FullText(
         + " AND m.client_id = :client_id ORDER BY m.client_id, m.id "
         "LIMIT :limit FOR UPDATE OF m SKIP LOCKED"
     ),
+    has_pending=sql("SELECT 1 AS pending FROM messages WHERE NOT indexed LIMIT 1"),
     has_pending_of_client=sql(
         "SELECT 1 AS pending FROM messages WHERE client_id = :client_id AND NOT indexed LIMIT 1"
     ),
@@ -126,6 +131,7 @@ TSVECTOR = FullText(
         f"{_CANDIDATE_COLUMNS} FROM message_terms f "
         "JOIN message_terms_plain p ON p.client_id = f.client_id AND p.message_id = f.message_id "
         "JOIN messages m ON m.client_id = f.client_id AND m.id = f.message_id "
+        "JOIN clients c ON c.id = f.client_id "
         "WHERE f.tenant_id = :tenant_id AND f.lexemes @@ CAST(:match AS tsquery) "
         "AND m.at >= :since AND m.at < :until "
         "AND ((CAST(:roles AS INTEGER) >> m.role) & 1) = 1 "
@@ -148,7 +154,6 @@ def fulltext_for(capabilities: Iterable[str]) -> FullText:
     raise ConfigurationError("this database offers no full-text index (fts5 or tsvector)")
 
 
-S_HAS_PENDING = sql("SELECT 1 AS pending FROM messages WHERE NOT indexed LIMIT 1")
 S_INSERT_PLAIN = sql(
     "INSERT INTO message_terms_plain (client_id, message_id, tenant_id, terms) "
     "VALUES (:client_id, :message_id, :tenant_id, :terms)"
@@ -229,6 +234,10 @@ S_MESSAGES_OF_CLIENT = sql(
     "SELECT id, role, content, metadata FROM messages WHERE client_id = :client_id ORDER BY id"
 )
 
+S_MESSAGE = sql("SELECT * FROM messages WHERE client_id = :client_id AND id = :id")
+S_CONVERSATION = sql("SELECT * FROM conversations WHERE client_id = :client_id AND id = :id")
+S_CLIENT_NAME = sql("SELECT customer_name, profile_name FROM clients WHERE id = :id")
+
 _term_stats = table("search_term_stats", column("tenant_id"), column("term"), column("doc_count"))
 
 
@@ -238,7 +247,7 @@ _term_stats = table("search_term_stats", column("tenant_id"), column("term"), co
 def has_pending(fulltext: FullText, client_id: int | None = None) -> Op[bool]:
     """Whether any message (of ``client_id``, if given) waits to be indexed."""
     if client_id is None:
-        row = yield Query(S_HAS_PENDING, {}, "one")
+        row = yield Query(fulltext.has_pending, {}, "one")
     else:
         row = yield Query(fulltext.has_pending_of_client, {"client_id": client_id}, "one")
     return row is not None
@@ -444,32 +453,34 @@ def neighbours(targets: Sequence[Row], distance: int) -> Op[list[Row]]:
 
 
 def messages_by_key(keys: Sequence[tuple[int, int]]) -> Op[list[Row]]:
-    """Messages by ``(client_id, id)``."""
-    if not keys:
-        return []
-    m = messages.c
-    rows = yield Query(select(messages).where(tuple_(m.client_id, m.id).in_(list(keys))), {}, "all")
-    return list(rows)
+    """Messages by ``(client_id, id)`` (a page of hits: one primary-key lookup each)."""
+    return (yield from _by_key(S_MESSAGE, keys))
 
 
 def conversations_by_key(keys: Sequence[tuple[int, int]]) -> Op[list[Row]]:
     """Conversations by ``(client_id, id)``."""
-    if not keys:
-        return []
-    c = conversations.c
-    stmt = select(conversations).where(tuple_(c.client_id, c.id).in_(list(keys)))
-    rows = yield Query(stmt, {}, "all")
-    return list(rows)
+    return (yield from _by_key(S_CONVERSATION, keys))
+
+
+def _by_key(stmt: TextClause, keys: Sequence[tuple[int, int]]) -> Op[list[Row]]:
+    # Lookups one by one with a statement compiled once: SQLite scans the whole table for
+    # (client_id, id) IN (VALUES …), and compiling an IN list per call costs more than the reads.
+    found: list[Row] = []
+    for client_id, item in dict.fromkeys(keys):
+        row = yield Query(stmt, {"client_id": client_id, "id": item}, "one")
+        if row is not None:
+            found.append(row)
+    return found
 
 
 def client_names(client_ids: Sequence[int]) -> Op[dict[int, str | None]]:
     """The best name of each client (confirmed name, else WhatsApp profile name)."""
-    if not client_ids:
-        return {}
-    c = clients.c
-    stmt = select(c.id, c.customer_name, c.profile_name).where(c.id.in_(list(client_ids)))
-    rows = yield Query(stmt, {}, "all")
-    return {int(r["id"]): r["customer_name"] or r["profile_name"] for r in rows}
+    names: dict[int, str | None] = {}
+    for client_id in dict.fromkeys(client_ids):
+        row = yield Query(S_CLIENT_NAME, {"id": client_id}, "one")
+        if row is not None:
+            names[client_id] = row["customer_name"] or row["profile_name"]
+    return names
 
 
 # -- vectors -------------------------------------------------------------------------------------
