@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 
 import pytest
@@ -218,6 +218,10 @@ async def test_bad_arguments_raise_recuerdo_errors(memory: Memory) -> None:
         await memory.search("pedido", since=datetime(2025, 1, 1))
     with pytest.raises(InvalidRole):
         await memory.search("pedido", roles=["customer"])
+    far = datetime(9999, 12, 31, 23, 0, tzinfo=timezone(-timedelta(hours=23)))
+    with pytest.raises(InvalidInput):
+        await memory.search("pedido", until=far)
+    assert await memory.search("pedido", since=datetime(1, 1, 1, tzinfo=UTC)) != []
 
 
 async def test_tenants_do_not_see_each_other(memory: Memory) -> None:

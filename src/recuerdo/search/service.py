@@ -348,8 +348,8 @@ class SearchService:
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput(f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit!r}")
         window = (
-            require_aware(since, "since") if since else search_ops.EARLIEST,
-            require_aware(until, "until") if until else search_ops.LATEST,
+            _moment(since, "since", search_ops.EARLIEST),
+            _moment(until, "until", search_ops.LATEST),
         )
         mask = _role_mask(roles)
         client = await self.memory.client(who) if who is not None else None
@@ -558,6 +558,16 @@ class SearchService:
         if row["terms"] is not None:
             return str(row["terms"]).split()
         return index_terms(row["content"], default=self._language)
+
+
+def _moment(value: datetime | None, name: str, default: datetime) -> datetime:
+    if value is None:
+        return default
+    try:
+        moment = require_aware(value, name)
+    except OverflowError:  # e.g. 9999-12-31T23:59-23:00 has no UTC equivalent
+        raise InvalidInput(f"{name} is out of range: {value.isoformat()}") from None
+    return min(max(moment, search_ops.EARLIEST), search_ops.LATEST)
 
 
 def _role_mask(roles: Sequence[Role | str] | None) -> int:
