@@ -94,14 +94,26 @@ def _row_params(values: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
     return {f"p{i}_{j}": v for i, row in enumerate(values) for j, v in enumerate(row)}
 
 
+# Joins against a VALUES list, not row-value IN: SQLite answers `(a, b) IN (VALUES …)` with a
+# full table scan, while a join walks the list and searches the index for each row.
 _FIND = (
-    "SELECT i.kind AS kind, i.value AS value, c.* FROM identifiers i "
-    "JOIN clients c ON c.id = i.client_id "
-    "WHERE i.tenant_id = :tenant_id AND (i.kind, i.value) IN (VALUES {rows})"
+    "WITH w(kind, value) AS (VALUES {rows}) "
+    "SELECT i.kind AS kind, i.value AS value, c.* FROM w "
+    "JOIN identifiers i ON i.tenant_id = :tenant_id AND i.kind = w.kind AND i.value = w.value "
+    "JOIN clients c ON c.id = i.client_id"
 )
-_LOCK = "SELECT * FROM clients WHERE id IN (VALUES {rows}) ORDER BY id FOR UPDATE"
-_EXISTING = "SELECT * FROM messages WHERE (client_id, external_id) IN (VALUES {rows})"
-_OPEN = "SELECT * FROM conversations WHERE (client_id, id) IN (VALUES {rows})"
+_LOCK = (
+    "WITH w(id) AS (VALUES {rows}) SELECT c.* FROM w JOIN clients c ON c.id = w.id "
+    "ORDER BY c.id FOR UPDATE OF c"
+)
+_EXISTING = (
+    "WITH w(client_id, external_id) AS (VALUES {rows}) SELECT m.* FROM w "
+    "JOIN messages m ON m.client_id = w.client_id AND m.external_id = w.external_id"
+)
+_OPEN = (
+    "WITH w(client_id, id) AS (VALUES {rows}) SELECT c.* FROM w "
+    "JOIN conversations c ON c.client_id = w.client_id AND c.id = w.id"
+)
 
 
 def record_batch(
