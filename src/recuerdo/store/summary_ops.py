@@ -73,6 +73,8 @@ class Claimed:
 def claim(now: datetime, until: datetime, lease: str, limit: int) -> Op[list[Claimed]]:
     """Take up to ``limit`` conversations due for a summary, under ``lease`` until ``until``."""
     due = and_(
+        # Repeats the partial index's condition so that both engines use the index.
+        _c.summary_status.in_(("pending", "failed", "running")),
         _c.ended_at.is_not(None),
         or_(
             _c.summary_status == "pending",

@@ -39,6 +39,15 @@ def upgrade() -> None:
         postgresql_where=sa.text("ended_at IS NULL"),
     )
     op.create_index("ix_conversations_client_start", "conversations", ["client_id", "started_at"])
+    # Summary jobs due: the worker's claim reads only conversations not summarised yet.
+    due = sa.text("summary_status IN ('pending', 'failed', 'running')")
+    op.create_index(
+        "ix_conversations_summary_due",
+        "conversations",
+        ["ended_at"],
+        sqlite_where=due,
+        postgresql_where=due,
+    )
     op.create_index("ix_messages_client_time", "messages", ["client_id", "at", "id"])
     op.bulk_insert(
         id_counters, [{"name": "messages", "value": 0}, {"name": "conversations", "value": 0}]
