@@ -152,7 +152,7 @@ def record(
 
     Example: recuerdo record 573003913251 user "Hola, ¿tienen envíos a Cali?"
     """
-    when = _parse_time(at) if at else None
+    when = parse_time(at, "--at")
     recorded = run(
         db,
         tenant,
@@ -461,15 +461,22 @@ def _when(value: datetime | None) -> str:
     return value.isoformat(timespec="minutes") if value else "-"
 
 
-def _parse_time(value: str) -> datetime:
+def parse_time(value: str | None, option: str) -> datetime | None:
+    """An ISO 8601 option value with its offset; ``None`` stays ``None``."""
+    if value is None:
+        return None
     try:
-        return require_aware(datetime.fromisoformat(value), "--at")
-    except ValueError:
-        raise typer.BadParameter(f"--at takes ISO 8601 with offset, got {value!r}") from None
+        return require_aware(datetime.fromisoformat(value), option)
+    except (ValueError, RecuerdoError):
+        raise typer.BadParameter(
+            f"{option} takes ISO 8601 with a timezone offset (2026-01-31T09:30:00-05:00), "
+            f"got {value!r}"
+        ) from None
 
 
 def register_commands() -> None:
     """Import the modules that add commands to ``app`` (kept apart to keep this one small)."""
+    import recuerdo.cli_import  # import …, export
     import recuerdo.cli_jobs  # worker, summarize, context
     import recuerdo.cli_search  # noqa: F401  (search)
 

@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from datetime import datetime
 from functools import partial
 from typing import Annotated
 
 import typer
 
-from recuerdo.cli import AsJson, Db, Tenant, Who, app, fail, run
+from recuerdo.cli import AsJson, Db, Tenant, Who, app, fail, parse_time, run
 from recuerdo.errors import RecuerdoError
 from recuerdo.jobs.summaries import SummaryJobs
 from recuerdo.jobs.worker import run_worker
 from recuerdo.memory import Memory
-from recuerdo.model import require_aware
 from recuerdo.settings import Settings
 from recuerdo.store import summary_ops
 
@@ -63,8 +61,8 @@ def summarize(
 
     Example: recuerdo summarize --who 573003913251
     """
-    start = _time(since, "--since")
-    end = _time(until, "--until")
+    start = parse_time(since, "--since")
+    end = parse_time(until, "--until")
 
     async def action(memory: Memory) -> int:
         client_id = (await memory.client(who)).id if who else None
@@ -116,12 +114,3 @@ def context(
     state = "returning" if note.is_returning else "not returning"
     typer.echo(f"{state}; days since last contact: {note.days_since}")
     typer.echo(note.note or "(no note)")
-
-
-def _time(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return require_aware(datetime.fromisoformat(value), option)
-    except ValueError:
-        raise typer.BadParameter(f"{option} takes ISO 8601 with offset, got {value!r}") from None
