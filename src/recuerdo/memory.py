@@ -10,7 +10,6 @@ Validation and rules that need no database live here; storage rules live in ``st
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from collections.abc import Callable, Sequence
@@ -39,7 +38,7 @@ from recuerdo.settings import Settings
 from recuerdo.store import Store, client_ops, open_store, ops, resolve_url
 from recuerdo.store.ops import PreparedMessage
 from recuerdo.store.query import Op, Row
-from recuerdo.store.record_batch import RecordCall
+from recuerdo.store.record_batch import RecordCall, RecordCalls
 from recuerdo.store.rows import as_dt, as_opt_dt, to_client, to_conversation, to_message
 from recuerdo.store.schema import ROLE_CODES
 
@@ -178,13 +177,12 @@ class Memory:
         idle = timedelta(hours=self.settings.idle_timeout_hours)
         lock = self.store.needs_row_locks
 
-        async def one(p: PreparedMessage) -> Recorded:
-            row, created = await self.store.write(RecordCall(tenant, p, idle, now, lock))
-            return Recorded(to_message(row), created)
-
         if len(prepared) == 1:
-            return [await one(prepared[0])]
-        return list(await asyncio.gather(*(one(p) for p in prepared)))
+            row, created = await self.store.write(RecordCall(tenant, prepared[0], idle, now, lock))
+            return [Recorded(to_message(row), created)]
+        # A list is one write: one batch, one transaction, no task per message.
+        results = await self.store.write(RecordCalls(tenant, tuple(prepared), idle, now, lock))
+        return [Recorded(to_message(row), created) for row, created in results]
 
     def _prepare(self, item: NewMessage) -> PreparedMessage:
         parsed = self._who(item.who)

@@ -8,9 +8,8 @@ import, a late webhook) is placed in the past conversation its time belongs to.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from recuerdo.errors import StorageError
 from recuerdo.model import Identifier
@@ -98,9 +97,11 @@ S_BUMP_CLIENT = sql(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedMessage:
-    """A validated message, ready for storage (``Memory`` validates; the store trusts)."""
+class PreparedMessage(NamedTuple):
+    """A validated message, ready for storage (``Memory`` validates; the store trusts).
+
+    A named tuple, not a frozen dataclass: one is built per message on the hot path, and a
+    frozen dataclass's ``__init__`` costs several times more."""
 
     keys: tuple[Identifier, ...]
     role: str

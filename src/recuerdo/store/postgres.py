@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as pg_dialect
 
 from recuerdo.errors import RecuerdoError, StorageError
 from recuerdo.store.query import NextId, Op, Query, Row, StatementCache, Step
-from recuerdo.store.record_batch import RecordCall
+from recuerdo.store.record_batch import RecordCall, RecordCalls
 
 T = TypeVar("T")
 _RETRY_STATES = {"40001", "40P01", "23505"}
@@ -80,6 +80,9 @@ class PostgresStore:
             raise StorageError("the store is closed")
         if isinstance(factory, RecordCall):
             return await self._enqueue(factory)  # type: ignore[no-any-return]
+        if isinstance(factory, RecordCalls):  # record_many: one function call for the lot
+            calls = [factory.one(m) for m in factory.messages]
+            return await self._record_run(calls)  # type: ignore[return-value]
         return await self._transaction(factory)
 
     async def _enqueue(self, call: RecordCall) -> Any:

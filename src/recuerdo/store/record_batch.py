@@ -348,6 +348,24 @@ class RecordCall:
         return ops.record(self.tenant, self.message, self.idle, self.now, lock=self.lock)
 
 
+@dataclass(frozen=True, slots=True)
+class RecordCalls:
+    """Several messages of one tenant recorded by one call (``record_many``), in order, as one
+    write."""
+
+    tenant: int
+    messages: tuple[PreparedMessage, ...]
+    idle: timedelta
+    now: datetime
+    lock: bool
+
+    def __call__(self) -> Op[list[tuple[Row, bool]]]:
+        return record_batch(self.tenant, self.messages, self.idle, self.now, lock=self.lock)
+
+    def one(self, message: PreparedMessage) -> RecordCall:
+        return RecordCall(self.tenant, message, self.idle, self.now, self.lock)
+
+
 def record_calls(calls: Sequence[RecordCall]) -> Op[list[tuple[Row, bool]]]:
     """Run consecutive record calls of one tenant as one batch."""
     first = calls[0]
