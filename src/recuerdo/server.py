@@ -13,6 +13,7 @@ from recuerdo.api.app import create_app
 from recuerdo.i18n import t
 from recuerdo.jobs.worker import run_worker
 from recuerdo.memory import Memory
+from recuerdo.search.indexer import run_indexer
 from recuerdo.settings import Settings
 
 log = logging.getLogger("recuerdo")
@@ -32,16 +33,22 @@ async def serve(*, host: str, port: int, db: str | None, log_level: str = "info"
         print(f"Admin API key: {created.key}", flush=True)
         print(t("how-bot-key", lang), flush=True)
     stop = asyncio.Event()
-    worker: asyncio.Task[None] | None = None
+    background: list[asyncio.Task[None]] = []
     if settings.run_worker_in_serve:
-        worker = asyncio.create_task(
-            run_worker(memory, stop, interval=settings.worker_interval_s), name="recuerdo-worker"
+        background.append(
+            asyncio.create_task(
+                run_worker(memory, stop, interval=settings.worker_interval_s),
+                name="recuerdo-worker",
+            )
+        )
+        background.append(
+            asyncio.create_task(run_indexer(memory, stop), name="recuerdo-search-indexer")
         )
 
     async def shutdown() -> None:
         stop.set()
-        if worker is not None:
-            await worker
+        for task in background:
+            await task
         await memory.close()
 
     app = create_app(memory, on_shutdown=shutdown)
