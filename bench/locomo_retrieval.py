@@ -315,8 +315,12 @@ def evaluate_through_memory(
                 await memory.close()
         return answers
 
+    started = time.perf_counter()
     answers = asyncio.run(load_and_rank())
-    return evaluate(clients, lambda c: lambda question: answers[c.name][question])
+    seconds = time.perf_counter() - started
+    result = evaluate(clients, lambda c: lambda question: answers[c.name][question])
+    result["seconds"] = round(seconds, 1)  # recording, indexing (and embedding) and searching
+    return result
 
 
 def evaluate(clients: Sequence[Client], make: Callable[[Client], Ranker]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import random
 import sqlite3
@@ -488,6 +489,7 @@ async def run(args: argparse.Namespace, url: str, db_path: Path | None) -> dict[
         "target_client_messages": args.target,
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
     loader = load_sqlite if db_path is not None else load_postgres
     target = db_path if db_path is not None else url
@@ -573,6 +575,7 @@ async def run(args: argparse.Namespace, url: str, db_path: Path | None) -> dict[
                 ]
     finally:
         await memory.close()
+    report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return report
 
 
@@ -587,7 +590,8 @@ def render(reports: list[dict[str, Any]]) -> str:
         "`bench/search_bench.py`: one client with 10,000 messages in a database of 1,000,000 "
         "synthetic customer-service messages (70% Spanish, 30% English), 2 cores. Latencies are "
         "end to end through `Memory.search` (index catch-up check, load, rank, hits with "
-        "snippets), one caller at a time.",
+        "snippets), one caller at a time. Other jobs shared the machine during these runs (load "
+        "averages in the JSON), so the times are on the pessimistic side.",
         "",
         "| engine | indexing (msg/s) | client keyword, cached p50 / p99 ms | client keyword, "
         "built per search p50 / p99 ms | client hybrid, cached p50 / p99 ms "

@@ -7,7 +7,14 @@ import importlib
 
 import pytest
 
-MODULES = ["recuerdo.search.service", "recuerdo.search.settings", "recuerdo.store.search_ops"]
+MODULES = [
+    "recuerdo.search.service",
+    "recuerdo.search.upkeep",
+    "recuerdo.search.documents",
+    "recuerdo.search.client_cache",
+    "recuerdo.search.settings",
+    "recuerdo.store.search_ops",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -25,19 +25,17 @@ Example::
 
 from __future__ import annotations
 
-import json
 import logging
-import weakref
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from recuerdo.errors import ConfigurationError, InvalidInput, LLMError
 from recuerdo.model import Client, Conversation, Message, Role, require_aware
+from recuerdo.search.documents import search_doc
 from recuerdo.search.fusion import fuse_hybrid
 from recuerdo.search.ranking import (
     ClientIndex,
@@ -51,20 +49,17 @@ from recuerdo.search.ranking import (
 )
 from recuerdo.search.settings import SearchSettings
 from recuerdo.search.text import Language, detect_language, highlight, index_terms
-from recuerdo.search.vectors import VectorIndex, encode_vector
+from recuerdo.search.upkeep import IndexKeeper
+from recuerdo.search.vectors import VectorIndex
 from recuerdo.store import search_ops
 from recuerdo.store.query import Row
 from recuerdo.store.rows import as_dt, to_conversation, to_message
-from recuerdo.store.schema import ROLE_CODES, ROLE_NAMES
+from recuerdo.store.schema import ROLE_CODES
 
 if TYPE_CHECKING:
-    from recuerdo.memory import Memory
-    from recuerdo.search.embeddings import Embedder
+    pass
 
 log = logging.getLogger("recuerdo.search")
-
-Progress = Callable[[int, int], None]
-"""Called as ``progress(done, total)`` while a long operation runs."""
 
 MAX_LIMIT = 100
 MAX_TERMS = 64
@@ -89,242 +84,11 @@ class SearchHit:
         return self.conversation.client_id
 
 
-class ClientIndexCache:
-    """Recently built per-client ranking indexes, least recently used dropped first, holding at
-    most ``max_docs`` messages in all (about 1 KB each). An entry is used only while its key
-    (the client's index fingerprint, summaries, name and language) is unchanged.
-
-    >>> cache = ClientIndexCache(max_docs=100)
-    >>> cache.put(7, ("v1",), ClientIndex([]))
-    >>> cache.get(7, ("v1",)) is not None, cache.get(7, ("v2",))
-    (True, None)
+class SearchService(IndexKeeper):
+    """Search of one tenant (the tenant of ``memory``), with the index upkeep of
+    :class:`~recuerdo.search.upkeep.IndexKeeper` (``index_pending``, ``reindex``,
+    ``forget_client``, ``backfill_embeddings``).
     """
-
-    def __init__(self, max_docs: int) -> None:
-        self.max_docs = max_docs
-        self._entries: OrderedDict[int, tuple[Hashable, ClientIndex]] = OrderedDict()
-        self._docs = 0
-
-    def get(self, client_id: int, key: Hashable) -> ClientIndex | None:
-        entry = self._entries.get(client_id)
-        if entry is None or entry[0] != key:
-            return None
-        self._entries.move_to_end(client_id)
-        return entry[1]
-
-    def put(self, client_id: int, key: Hashable, index: ClientIndex) -> None:
-        self.discard(client_id)
-        size = len(index.docs)
-        if size > self.max_docs:
-            return
-        self._entries[client_id] = (key, index)
-        self._docs += size
-        while self._docs > self.max_docs:
-            _, (_, dropped) = self._entries.popitem(last=False)
-            self._docs -= len(dropped.docs)
-
-    def discard(self, client_id: int | None = None) -> None:
-        """Forget one client's entry, or every entry."""
-        if client_id is None:
-            self._entries.clear()
-            self._docs = 0
-        elif (entry := self._entries.pop(client_id, None)) is not None:
-            self._docs -= len(entry[1].docs)
-
-
-class _Shared:
-    """What every view (tenant) of one store shares: settings, the (slow to load) embedder and
-    the per-client index cache."""
-
-    def __init__(self, settings: SearchSettings, embedder: Embedder | None) -> None:
-        self.settings = settings
-        self.cache = ClientIndexCache(settings.cache_docs)
-        self._embedder = embedder
-        self._made = embedder is not None
-
-    @property
-    def embedder(self) -> Embedder | None:
-        if not self._made:
-            self._embedder = make_embedder(self.settings)
-            self._made = True
-        return self._embedder
-
-
-_SHARED: weakref.WeakKeyDictionary[object, _Shared] = weakref.WeakKeyDictionary()
-
-
-def make_embedder(settings: SearchSettings) -> Embedder | None:
-    """The embedder the settings ask for (``None`` when embeddings are off).
-
-    >>> make_embedder(SearchSettings(embeddings="off")) is None
-    True
-    """
-    if settings.embeddings == "off":
-        return None
-    from recuerdo.search.embeddings import LocalEmbedder, OpenAIEmbedder
-
-    if settings.embeddings == "local":
-        return LocalEmbedder(settings.embedding_model, batch_size=settings.embedding_batch)
-    key = settings.embedding_api_key
-    return OpenAIEmbedder(
-        settings.embedding_model,
-        base_url=settings.embedding_base_url,
-        api_key=key.get_secret_value() if key else None,
-        dimensions=settings.embedding_dimensions,
-        batch_size=settings.embedding_batch,
-    )
-
-
-class SearchService:
-    """Search of one tenant (the tenant of ``memory``); index upkeep for the whole database.
-
-    ``settings`` default to :class:`SearchSettings` from the environment; ``embedder`` replaces
-    the one the settings name (tests pass a fake).
-    """
-
-    def __init__(
-        self,
-        memory: Memory,
-        *,
-        settings: SearchSettings | None = None,
-        embedder: Embedder | None = None,
-    ) -> None:
-        self.memory = memory
-        self._shared = _Shared(settings or SearchSettings(), embedder)
-        self.fulltext = search_ops.fulltext_for(memory.store.capabilities)
-
-    @classmethod
-    def of(cls, memory: Memory) -> SearchService:
-        """The service for ``memory``, sharing settings and embedder with every view of its
-        store (what ``Memory.search`` uses)."""
-        shared = _SHARED.get(memory.store)
-        service = cls(memory, settings=shared.settings if shared else None)
-        if shared is None:
-            _SHARED[memory.store] = service._shared
-        else:
-            service._shared = shared
-        return service
-
-    @property
-    def settings(self) -> SearchSettings:
-        return self._shared.settings
-
-    @property
-    def embedder(self) -> Embedder | None:
-        return self._shared.embedder
-
-    # -- keeping the index -----------------------------------------------------------------------
-
-    async def index_pending(self, limit: int = 10_000, *, client_id: int | None = None) -> int:
-        """Index up to ``limit`` messages waiting in the queue (of one client, if given); answer
-        how many were indexed. With embeddings on, their vectors are stored too."""
-        store = self.memory.store
-        if limit <= 0 or not await store.read(
-            partial(search_ops.has_pending, self.fulltext, client_id)
-        ):
-            return 0
-        language = self.memory.settings.language
-        done = 0
-        while done < limit:
-            size = min(self.settings.index_batch, limit - done)
-            rows = await store.write(
-                partial(
-                    search_ops.index_pending,
-                    self.fulltext,
-                    size,
-                    client_id=client_id,
-                    default=language,
-                )
-            )
-            done += len(rows)
-            if rows and self.embedder is not None:
-                await self._embed_rows(rows)
-            if len(rows) < size:
-                break
-        return done
-
-    async def reindex(self, progress: Progress | None = None) -> int:
-        """Rebuild the whole index (every tenant), a few clients at a time: while it runs, those
-        clients' messages are missing from results for a moment. Answers how many messages
-        were indexed. Vectors are kept (they do not depend on the text normalisation)."""
-        store = self.memory.store
-        total = await store.read(search_ops.count_messages)
-        done, after = 0, 0
-        if progress:
-            progress(0, total)
-        while True:
-            last, _ = await store.write(partial(search_ops.reset_clients, self.fulltext, after, 50))
-            while (n := await self.index_pending(self.settings.index_batch * 8)) > 0:
-                done += n
-                if progress:
-                    progress(done, max(total, done))
-            self._shared.cache.discard()
-            if last is None:
-                return done
-            after = last
-
-    async def forget_client(self, client_id: int) -> int:
-        """Remove a client's index entries and vectors (erasure); answers how many messages
-        were in the index. Call it when the client's rows are deleted."""
-        forgotten = await self.memory.store.write(
-            partial(search_ops.delete_client_terms, self.fulltext, client_id)
-        )
-        self._shared.cache.discard(client_id)
-        return forgotten
-
-    async def backfill_embeddings(self, progress: Progress | None = None) -> int:
-        """Embed every message that has no vector of the configured model yet (every tenant);
-        answers how many were embedded."""
-        embedder = self.embedder
-        if embedder is None:
-            raise ConfigurationError(
-                "embeddings are off: set RECUERDO_SEARCH_EMBEDDINGS=local or openai first"
-            )
-        store = self.memory.store
-        total = await store.read(search_ops.count_messages)
-        done = embedded = after = 0
-        if progress:
-            progress(0, total)
-        while (client_id := await store.read(partial(search_ops.next_client, after))) is not None:
-            after = client_id
-            rows = await store.read(partial(search_ops.client_messages, client_id))
-            have = set(await store.read(partial(search_ops.vector_ids, client_id, embedder.name)))
-            missing = [r for r in rows if int(r["id"]) not in have]
-            step = self.settings.embedding_batch * 4
-            for start in range(0, len(missing), step):
-                chunk = [{**dict(r), "client_id": client_id} for r in missing[start : start + step]]
-                await self._embed_rows(chunk, fail=True)
-                embedded += len(chunk)
-            done += len(rows)
-            if progress:
-                progress(done, max(total, done))
-        return embedded
-
-    async def _embed_rows(self, rows: Sequence[Row], *, fail: bool = False) -> None:
-        """Embed and store messages (rows with client_id, id, role, content, metadata)."""
-        embedder = self.embedder
-        assert embedder is not None
-        store = self.memory.store
-        names = await store.read(
-            partial(search_ops.client_names, sorted({int(r["client_id"]) for r in rows}))
-        )
-        texts = [_embedding_text(r, names.get(int(r["client_id"]))) for r in rows]
-        try:
-            vectors = await embedder.embed(texts)
-        except LLMError as exc:
-            if fail:
-                raise
-            log.warning(
-                "embedding %d messages failed (%s); they wait for a backfill", len(rows), exc
-            )
-            return
-        by_client: dict[int, list[tuple[int, bytes]]] = {}
-        for row, vector in zip(rows, vectors, strict=True):
-            by_client.setdefault(int(row["client_id"]), []).append(
-                (int(row["id"]), encode_vector(vector))
-            )
-        for client_id, pairs in by_client.items():
-            await store.write(partial(search_ops.store_vectors, client_id, embedder.name, pairs))
 
     # -- searching -----------------------------------------------------------------------------
 
@@ -414,7 +178,7 @@ class SearchService:
         if index is None:
             rows = await store.read(partial(search_ops.client_docs, client.id))
             index = ClientIndex(
-                [_doc(r, client.name) for r in rows],
+                [search_doc(r, client.name) for r in rows],
                 [
                     SummaryDoc(cid, start, index_terms(text, default=self._language))
                     for cid, (start, _, text) in summaries.items()
@@ -486,7 +250,7 @@ class SearchService:
         )
         names = {int(r["client_id"]): r["customer_name"] or r["profile_name"] for r in rows}
         docs = {
-            int(r["message_id"]): _doc(r, names.get(int(r["client_id"])), key="message_id")
+            int(r["message_id"]): search_doc(r, names.get(int(r["client_id"])), key="message_id")
             for r in rows
         }
         row_of = {int(r["message_id"]): r for r in rows}
@@ -495,7 +259,9 @@ class SearchService:
         around = await store.read(
             partial(search_ops.neighbours, [row_of[h.id] for h in first], NEIGHBOURS)
         )
-        context = [_doc(r, names.get(int(r["client_id"])), terms=self._terms_of(r)) for r in around]
+        context = [
+            search_doc(r, names.get(int(r["client_id"])), terms=self._terms_of(r)) for r in around
+        ]
         final = score_candidates(
             parsed, [docs[h.id] for h in first], stats, now=now, context=context, limit=limit
         )
@@ -571,55 +337,16 @@ def _moment(value: datetime | None, name: str, default: datetime) -> datetime:
 
 
 def _role_mask(roles: Sequence[Role | str] | None) -> int:
+    """The roles as the store's bit mask (bit ``code`` per role; every role when none given).
+
+    >>> _role_mask(["user", "assistant"]), _role_mask(None) == search_ops.ALL_ROLES
+    (6, True)
+    """
     if not roles:
         return search_ops.ALL_ROLES
     if isinstance(roles, str):
         roles = [roles]
     return sum({1 << ROLE_CODES[Role.parse(r).value] for r in roles})
-
-
-def _doc(
-    row: Row, client_name: str | None, *, key: str = "id", terms: list[str] | None = None
-) -> SearchDoc:
-    role = int(row["role"])
-    return SearchDoc(
-        int(row[key]),
-        int(row["conversation_id"]),
-        as_dt(row["at"]),
-        ROLE_NAMES[role],
-        speaker_of(role, row["metadata"], client_name),
-        terms if terms is not None else str(row["terms"]).split(),
-    )
-
-
-def speaker_of(role: int, metadata: Any, client_name: str | None) -> str | None:
-    """Who wrote a message, as ranking and embeddings use it: the ``author`` (or ``speaker``)
-    in its metadata (the WhatsApp importer stores one), else the client's name for the client's
-    own messages.
-
-    >>> speaker_of(1, None, "Ana"), speaker_of(2, '{"author": "Tienda"}', "Ana")
-    ('Ana', 'Tienda')
-    """
-    if isinstance(metadata, str | bytes):
-        text = metadata.decode() if isinstance(metadata, bytes) else metadata
-        try:
-            metadata = json.loads(text) if '"author"' in text or '"speaker"' in text else None
-        except ValueError:
-            metadata = None
-    if isinstance(metadata, dict):
-        for key in ("author", "speaker"):
-            value = metadata.get(key)
-            if isinstance(value, str) and value.strip():
-                return value.strip()[:80]
-    return client_name if role == ROLE_CODES["user"] else None
-
-
-def _embedding_text(row: Row, client_name: str | None) -> str:
-    from recuerdo.search.embeddings import embedding_text
-
-    return embedding_text(
-        row["content"], speaker_of(int(row["role"]), row["metadata"], client_name)
-    )
 
 
 def _fused(

@@ -37,7 +37,7 @@ ALL_ROLES = sum(1 << code for code in ROLE_CODES.values())
 statement serves any set of roles."""
 
 _PENDING_COLUMNS = (
-    "SELECT m.client_id, m.id, m.role, m.content, m.metadata, c.tenant_id "
+    "SELECT m.client_id, m.id, m.at, m.role, m.content, m.metadata, c.tenant_id "
     "FROM messages m {hint}JOIN clients c ON c.id = m.client_id WHERE NOT m.indexed"
 )
 # SQLite's planner does not see that the partial index is far smaller than the primary key
@@ -123,19 +123,23 @@ TSVECTOR = FullText(
         "SELECT 1 AS pending FROM messages WHERE client_id = :client_id AND NOT indexed LIMIT 1"
     ),
     insert=sql(
-        "INSERT INTO message_terms (client_id, message_id, tenant_id, lexemes) VALUES "
-        "(:client_id, :message_id, :tenant_id, array_to_tsvector(string_to_array(:document, ' ')))"
+        "INSERT INTO message_terms (client_id, message_id, tenant_id, at, role, lexemes) VALUES "
+        "(:client_id, :message_id, :tenant_id, :at, :role, "
+        "array_to_tsvector(string_to_array(:document, ' ')))"
     ),
     delete_client=sql("DELETE FROM message_terms WHERE client_id = :client_id"),
+    # The newest matches first, from the index table alone (time and role are kept there), then
+    # their details: the planner can then walk (tenant_id, message_id) backwards for a common
+    # term and use the GIN index for a rare one.
     candidates=sql(
-        f"{_CANDIDATE_COLUMNS} FROM message_terms f "
+        f"{_CANDIDATE_COLUMNS} FROM (SELECT client_id, message_id FROM message_terms "
+        "WHERE tenant_id = :tenant_id AND lexemes @@ CAST(:match AS tsquery) "
+        "AND at >= :since AND at < :until AND ((CAST(:roles AS INTEGER) >> role) & 1) = 1 "
+        "ORDER BY message_id DESC LIMIT :limit) f "
         "JOIN message_terms_plain p ON p.client_id = f.client_id AND p.message_id = f.message_id "
         "JOIN messages m ON m.client_id = f.client_id AND m.id = f.message_id "
         "JOIN clients c ON c.id = f.client_id "
-        "WHERE f.tenant_id = :tenant_id AND f.lexemes @@ CAST(:match AS tsquery) "
-        "AND m.at >= :since AND m.at < :until "
-        "AND ((CAST(:roles AS INTEGER) >> m.role) & 1) = 1 "
-        "ORDER BY f.message_id DESC LIMIT :limit"
+        "ORDER BY f.message_id DESC"
     ),
 )
 
@@ -280,7 +284,8 @@ def index_pending(
         keys = {"client_id": row["client_id"], "message_id": row["id"], "tenant_id": tenant}
         plain.append({**keys, "terms": text})
         if terms:
-            docs.append({**keys, "document": fulltext.document(tenant, text)})
+            document = fulltext.document(tenant, text)
+            docs.append({**keys, "document": document, "at": row["at"], "role": row["role"]})
         stats[tenant][0] += 1
         stats[tenant][1] += len(terms)
         term_stats[tenant].update(set(terms))

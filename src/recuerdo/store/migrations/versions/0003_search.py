@@ -21,7 +21,8 @@ The full-text index ``message_terms`` differs by engine:
   removed with FTS5's ``'delete'`` command, fed from ``message_terms_plain``; an index on
   ``message_terms_plain(message_id)`` maps FTS5 rowids back to clients.
 - PostgreSQL: a table with a ``tsvector`` (``array_to_tsvector`` of the same terms) under a GIN
-  index, and a b-tree on (tenant, message id) for "newest matches first" plans.
+  index, and a b-tree on (tenant, message id) for "newest matches first" plans; the message's
+  time and role are copied there so that filters apply before the candidates are cut.
 
 The ``messages.indexed`` flag and its partial index (the indexer's queue) are in ``schema.py``,
 created by 0001.
@@ -56,7 +57,8 @@ _POSTGRES = [
     "CREATE TABLE message_terms_plain (client_id BIGINT NOT NULL, message_id BIGINT NOT NULL, "
     "tenant_id BIGINT NOT NULL, terms TEXT NOT NULL, PRIMARY KEY (client_id, message_id))",
     "CREATE TABLE message_terms (client_id BIGINT NOT NULL, message_id BIGINT NOT NULL, "
-    "tenant_id BIGINT NOT NULL, lexemes TSVECTOR NOT NULL, PRIMARY KEY (client_id, message_id))",
+    "tenant_id BIGINT NOT NULL, at TIMESTAMPTZ NOT NULL, role SMALLINT NOT NULL, "
+    "lexemes TSVECTOR NOT NULL, PRIMARY KEY (client_id, message_id))",
     "CREATE INDEX ix_message_terms_lexemes ON message_terms USING GIN (lexemes)",
     "CREATE INDEX ix_message_terms_tenant ON message_terms (tenant_id, message_id)",
     "CREATE TABLE search_stats (tenant_id BIGINT PRIMARY KEY, doc_count BIGINT NOT NULL, "
