@@ -17,6 +17,7 @@ from recuerdo import (
     NaiveDatetime,
 )
 from recuerdo.search.service import SearchService
+from recuerdo.search.settings import SearchSettings
 from recuerdo.store import search_ops
 from recuerdo.store.query import Op, Query
 from tests.search.shop import ANA, BOB, CAROL, JUNE, MAY, S_SET_SUMMARY, SUMMARY, load_shop
@@ -288,3 +289,20 @@ async def test_cached_client_indexes_follow_messages_summaries_and_names(memory:
     assert await memory.search("Mariana", who=ANA) == []
     await memory.update_client(ANA, customer_name="Mariana")
     assert "a9" in refs(await memory.search("Mariana", who=ANA))
+
+
+async def test_concurrent_indexers_index_each_message_once(memory: Memory) -> None:
+    import asyncio
+
+    await load_shop(memory)
+    for n in range(40):
+        await memory.record_message(
+            CAROL, "user", f"Pedido número {n} de camisetas", external_id=f"n{n}"
+        )
+    services = [SearchService(memory, settings=SearchSettings(index_batch=5)) for _ in range(3)]
+    done = await asyncio.gather(*(s.index_pending(10_000) for s in services))
+    assert sum(done) == 53
+    doc_count, _, df = await stats(memory)
+    assert doc_count == 53
+    assert df["camiset"] == 43
+    assert not await pending(memory)
