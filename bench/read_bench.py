@@ -126,8 +126,12 @@ async def measure(url: str, clients: int, rounds: int) -> dict[str, Any]:
                 await call(phone)
                 samples.append(time.perf_counter() - t)
             results[name] = percentiles(samples)
-        questions = ["¿qué pasó con mi pedido?", "cambiar dirección de entrega a Cali",
-                     "devolución de la chaqueta con defecto", "Hola"]
+        questions = [
+            "¿qué pasó con mi pedido?",
+            "cambiar dirección de entrega a Cali",
+            "devolución de la chaqueta con defecto",
+            "Hola",
+        ]
         samples = []
         for i in range(max(20, rounds // 20)):
             t = time.perf_counter()
