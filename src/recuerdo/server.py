@@ -14,6 +14,7 @@ from recuerdo.i18n import t
 from recuerdo.jobs.worker import run_worker
 from recuerdo.memory import Memory
 from recuerdo.search.indexer import run_indexer
+from recuerdo.search.settings import SearchSettings
 from recuerdo.settings import Settings
 
 log = logging.getLogger("recuerdo")
@@ -42,7 +43,10 @@ async def serve(*, host: str, port: int, db: str | None, log_level: str = "info"
             )
         )
         background.append(
-            asyncio.create_task(run_indexer(memory, stop), name="recuerdo-search-indexer")
+            asyncio.create_task(
+                run_indexer(memory, stop, SearchSettings().indexer_interval_s),
+                name="recuerdo-search-indexer",
+            )
         )
 
     async def shutdown() -> None:
