@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import phonenumbers
 
@@ -49,16 +49,17 @@ class Who:
     raw: str
     primary: Identifier
     phone: str | None = None
+    lookup_keys: tuple[Identifier, ...] = field(init=False, default=())
+    """Identifiers that find this client, most specific first (computed once: parses are cached
+    and every call of the client's messages reads them)."""
 
-    @property
-    def lookup_keys(self) -> tuple[Identifier, ...]:
-        """Identifiers that find this client, most specific first."""
+    def __post_init__(self) -> None:
         keys = [self.primary]
         if self.phone is not None:
             phone = Identifier(IdentifierKind.PHONE, self.phone)
             if phone != self.primary:
                 keys.append(phone)
-        return tuple(keys)
+        object.__setattr__(self, "lookup_keys", tuple(keys))
 
     @property
     def masked(self) -> str:
