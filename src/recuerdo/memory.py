@@ -10,15 +10,13 @@ Validation and rules that need no database live here; storage rules live in ``st
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from recuerdo.context import ContextNote
-from recuerdo.errors import ClientNotFound, InvalidContent, InvalidCursor, InvalidInput
+from recuerdo.errors import ClientNotFound, InvalidContent, InvalidInput
 from recuerdo.identity import Who, parse_who
 from recuerdo.model import (
     Client,
@@ -41,11 +39,19 @@ from recuerdo.store.query import Op, Row
 from recuerdo.store.record_batch import RecordCall, RecordCalls
 from recuerdo.store.rows import as_dt, as_opt_dt, to_client, to_conversation, to_message
 from recuerdo.store.schema import ROLE_CODES
+from recuerdo.validation import (
+    content_text,
+    decode_cursor,
+    encode_cursor,
+    json_object,
+    page_limit,
+    required_text,
+    short_text,
+    tag_text,
+)
 
 T = TypeVar("T")
 _CONTENT_TYPES = frozenset(c.value for c in ContentType)
-_MAX_ID = 255
-_MAX_METADATA = 16 * 1024
 
 
 class Clock(Protocol):
@@ -118,8 +124,8 @@ class Memory:
         >>> client = await memory.save_thread_id("573003913251", "thread_abc")  # doctest: +SKIP
         """
         parsed = self._who(who)
-        thread = _required_text(thread_id, "thread_id")
-        provider = _short_text(provider, "provider")
+        thread = required_text(thread_id, "thread_id")
+        provider = short_text(provider, "provider")
         tenant, now = await self.tenant_id(), self.clock.now()
         return await self._write_client(
             lambda: client_ops.save_thread(tenant, parsed.lookup_keys, thread, provider, now)
@@ -191,9 +197,9 @@ class Memory:
         if content_type not in _CONTENT_TYPES:
             accepted = ", ".join(sorted(_CONTENT_TYPES))
             raise InvalidInput(f"unknown content_type {content_type!r}; accepted: {accepted}")
-        content = _content(item.content, content_type, self.settings.max_content_bytes)
+        content = content_text(item.content, content_type, self.settings.max_content_bytes)
         at = require_aware(item.at, "at") if item.at is not None else self.clock.now()
-        metadata = _metadata(item.metadata)
+        metadata = json_object(item.metadata)
         return PreparedMessage(
             keys=parsed.lookup_keys,
             role=role.value,
@@ -201,10 +207,10 @@ class Memory:
             content=content,
             content_type=content_type,
             at=at,
-            thread_id=_short_text(item.thread_id, "thread_id"),
-            external_id=_short_text(item.external_id, "external_id"),
+            thread_id=short_text(item.thread_id, "thread_id"),
+            external_id=short_text(item.external_id, "external_id"),
             metadata=metadata,
-            profile_name=_short_text(item.profile_name, "profile_name"),
+            profile_name=short_text(item.profile_name, "profile_name"),
         )
 
     async def history(
@@ -217,9 +223,9 @@ class Memory:
         roles: Sequence[Role | str] | None = None,
     ) -> Page[Message]:
         """A client's messages, newest first; pass ``next_cursor`` as ``before`` for older ones."""
-        limit = _limit(limit)
+        limit = page_limit(limit)
         role_names = [Role.parse(r).value for r in roles] if roles else None
-        position = _decode_cursor(before) if before else None
+        position = decode_cursor(before) if before else None
         row = await self._require_row(who)
         rows = await self.store.read(
             lambda: client_ops.history(
@@ -234,7 +240,7 @@ class Memory:
         cursor = None
         if len(rows) > limit:
             last = items[-1]
-            cursor = _encode_cursor(last.at.isoformat(), last.id)
+            cursor = encode_cursor(last.at.isoformat(), last.id)
         return Page(tuple(items), cursor)
 
     # -- clients -------------------------------------------------------------------------------
@@ -266,12 +272,12 @@ class Memory:
         """
         parsed = self._who(who)
         changes = client_ops.ClientChanges(
-            customer_name=_short_text(customer_name, "customer_name"),
+            customer_name=short_text(customer_name, "customer_name"),
             clear_customer_name=clear_customer_name,
             name_source=name_source,
-            add_tags=tuple(_tag(t) for t in add_tags),
-            remove_tags=tuple(_tag(t) for t in remove_tags),
-            attributes=_metadata(attributes, "attributes"),
+            add_tags=tuple(tag_text(t) for t in add_tags),
+            remove_tags=tuple(tag_text(t) for t in remove_tags),
+            attributes=json_object(attributes, "attributes"),
         )
         tenant, now = await self.tenant_id(), self.clock.now()
         return await self._write_client(
@@ -305,11 +311,11 @@ class Memory:
         cursor: str | None = None,
     ) -> Page[Client]:
         """Clients of this tenant, most recently active first, with paging."""
-        limit = _limit(limit)
+        limit = page_limit(limit)
         since = require_aware(active_since, "active_since") if active_since else None
         after = None
         if cursor:
-            at_text, cid = _decode_cursor(cursor)
+            at_text, cid = decode_cursor(cursor)
             after = (as_opt_dt(at_text or None), int(cid))
         tenant = await self.tenant_id()
         rows = await self.store.read(
@@ -328,21 +334,21 @@ class Memory:
         if len(rows) > limit:
             last = items[-1]
             stamp = last.last_interaction_at.isoformat() if last.last_interaction_at else ""
-            next_cursor = _encode_cursor(stamp, last.id)
+            next_cursor = encode_cursor(stamp, last.id)
         return Page(tuple(items), next_cursor)
 
     async def conversations(
         self, who: str, *, limit: int = 50, cursor: str | None = None
     ) -> Page[Conversation]:
         """The client's conversations, newest first."""
-        limit = _limit(limit)
-        before = int(_decode_cursor(cursor)[1]) if cursor else None
+        limit = page_limit(limit)
+        before = int(decode_cursor(cursor)[1]) if cursor else None
         row = await self._require_row(who)
         rows = await self.store.read(
             lambda: client_ops.list_conversations(row["id"], limit=limit + 1, before_id=before)
         )
         items = tuple(to_conversation(r) for r in rows[:limit])
-        next_cursor = _encode_cursor("", items[-1].id) if len(rows) > limit else None
+        next_cursor = encode_cursor("", items[-1].id) if len(rows) > limit else None
         return Page(items, next_cursor)
 
     async def close_conversation(
@@ -400,8 +406,8 @@ class Memory:
     async def pause_bot(self, who: str, *, by: str, reason: str | None = None) -> Handoff:
         """Mark that a human has taken over: the bot must not answer this client."""
         parsed = self._who(who)
-        operator = _required_text(by, "by")
-        reason = _short_text(reason, "reason", limit=1000)
+        operator = required_text(by, "by")
+        reason = short_text(reason, "reason", limit=1000)
         return await self._handoff(parsed, paused=True, by=operator, reason=reason)
 
     async def resume_bot(self, who: str) -> Handoff:
@@ -488,94 +494,3 @@ def _handoff_of(row: Row) -> Handoff:
     from recuerdo.store.rows import to_handoff
 
     return to_handoff(row)
-
-
-def _content(content: object, content_type: str, max_bytes: int) -> str:
-    if not isinstance(content, str):
-        raise InvalidContent(f"content must be text, got {type(content).__name__}")
-    if "\x00" in content:
-        raise InvalidContent("content contains a NUL character (\\x00), which cannot be stored")
-    if not content.strip():
-        if content_type == ContentType.TEXT.value:
-            raise InvalidContent("content is empty; a text message needs some text")
-        content = f"<{content_type}>"
-    size = len(content.encode("utf-8"))
-    if size > max_bytes:
-        raise InvalidContent(
-            f"content is {size} bytes; the limit is {max_bytes} bytes "
-            "(setting RECUERDO_MAX_CONTENT_BYTES)",
-            size=size,
-            limit=max_bytes,
-        )
-    return content
-
-
-def _short_text(
-    value: object, name: str, *, required: bool = False, limit: int = _MAX_ID
-) -> str | None:
-    if value is None:
-        if required:
-            raise InvalidInput(f"{name} is required")
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput(f"{name} must be text, got {type(value).__name__}")
-    value = value.strip()
-    if not value:
-        if required:
-            raise InvalidInput(f"{name} is empty")
-        return None
-    if len(value) > limit or "\x00" in value:
-        raise InvalidInput(f"{name} must be at most {limit} characters without NUL")
-    return value
-
-
-def _required_text(value: object, name: str, limit: int = _MAX_ID) -> str:
-    text = _short_text(value, name, required=True, limit=limit)
-    assert text is not None  # required=True raises instead of answering None
-    return text
-
-
-def _tag(value: object) -> str:
-    return _required_text(value, "tag", limit=64)
-
-
-def _metadata(value: object, name: str = "metadata") -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise InvalidInput(f"{name} must be a JSON object, got {type(value).__name__}")
-    import json
-
-    try:
-        encoded = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"{name} is not JSON-serialisable: {exc}") from None
-    if len(encoded.encode("utf-8")) > _MAX_METADATA or "\\u0000" in encoded:
-        raise InvalidInput(f"{name} must be at most {_MAX_METADATA} bytes of JSON without NUL")
-    return value
-
-
-def _limit(limit: int) -> int:
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
-        raise InvalidInput(f"limit must be an integer from 1 to 1000, got {limit!r}")
-    return limit
-
-
-def _encode_cursor(stamp: str, ident: int) -> str:
-    raw = f"v1|{stamp}|{ident}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        version, stamp, ident = base64.urlsafe_b64decode(padded).decode().split("|")
-        if version != "v1" or not ident.isdigit():
-            raise ValueError(cursor)
-        if stamp:
-            as_dt(stamp)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidCursor(
-            f"invalid cursor {cursor[:40]!r}: pass back the next_cursor recuerdo gave you"
-        ) from None
-    return stamp, ident

@@ -1,0 +1,133 @@
+"""Input checks shared by every entry point: each answers bad input with a specific
+:class:`~recuerdo.errors.InvalidInput` that says what was received and what is accepted."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from recuerdo.errors import InvalidContent, InvalidCursor, InvalidInput
+from recuerdo.model import ContentType
+from recuerdo.store.rows import as_dt
+
+MAX_ID = 255
+MAX_METADATA = 16 * 1024
+
+
+def content_text(content: object, content_type: str, max_bytes: int) -> str:
+    """Message text, checked: not empty for text, no NUL, at most ``max_bytes`` UTF-8 bytes.
+
+    >>> content_text("  ", "image", 100)
+    '<image>'
+    """
+    if not isinstance(content, str):
+        raise InvalidContent(f"content must be text, got {type(content).__name__}")
+    if "\x00" in content:
+        raise InvalidContent("content contains a NUL character (\\x00), which cannot be stored")
+    if not content.strip():
+        if content_type == ContentType.TEXT.value:
+            raise InvalidContent("content is empty; a text message needs some text")
+        content = f"<{content_type}>"
+    size = len(content.encode("utf-8"))
+    if size > max_bytes:
+        raise InvalidContent(
+            f"content is {size} bytes; the limit is {max_bytes} bytes "
+            "(setting RECUERDO_MAX_CONTENT_BYTES)",
+            size=size,
+            limit=max_bytes,
+        )
+    return content
+
+
+def short_text(
+    value: object, name: str, *, required: bool = False, limit: int = MAX_ID
+) -> str | None:
+    """A short identifier-like text (ids, names), stripped; empty means ``None``.
+
+    >>> short_text("  ", "provider") is None
+    True
+    """
+    if value is None:
+        if required:
+            raise InvalidInput(f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be text, got {type(value).__name__}")
+    value = value.strip()
+    if not value:
+        if required:
+            raise InvalidInput(f"{name} is empty")
+        return None
+    if len(value) > limit or "\x00" in value:
+        raise InvalidInput(f"{name} must be at most {limit} characters without NUL")
+    return value
+
+
+def required_text(value: object, name: str, limit: int = MAX_ID) -> str:
+    """Like :func:`short_text`, but ``None`` or empty is an error.
+
+    >>> required_text(" conv_1 ", "thread_id")
+    'conv_1'
+    """
+    text = short_text(value, name, required=True, limit=limit)
+    assert text is not None  # required=True raises instead of answering None
+    return text
+
+
+def tag_text(value: object) -> str:
+    """A tag: 1 to 64 characters."""
+    return required_text(value, "tag", limit=64)
+
+
+def json_object(value: object, name: str = "metadata") -> dict[str, Any] | None:
+    """A JSON-serialisable object of at most 16 KiB (metadata, attributes)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{name} must be a JSON object, got {type(value).__name__}")
+    try:
+        encoded = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{name} is not JSON-serialisable: {exc}") from None
+    if len(encoded.encode("utf-8")) > MAX_METADATA or "\\u0000" in encoded:
+        raise InvalidInput(f"{name} must be at most {MAX_METADATA} bytes of JSON without NUL")
+    return value
+
+
+def page_limit(limit: int) -> int:
+    """A page size from 1 to 1000.
+
+    >>> page_limit(20)
+    20
+    """
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
+        raise InvalidInput(f"limit must be an integer from 1 to 1000, got {limit!r}")
+    return limit
+
+
+def encode_cursor(stamp: str, ident: int) -> str:
+    """An opaque paging cursor for a position (time stamp, id).
+
+    >>> decode_cursor(encode_cursor("", 7))
+    ('', '7')
+    """
+    raw = f"v1|{stamp}|{ident}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """The position in a cursor from :func:`encode_cursor`; anything else is InvalidCursor."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        version, stamp, ident = base64.urlsafe_b64decode(padded).decode().split("|")
+        if version != "v1" or not ident.isdigit():
+            raise ValueError(cursor)
+        if stamp:
+            as_dt(stamp)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidCursor(
+            f"invalid cursor {cursor[:40]!r}: pass back the next_cursor recuerdo gave you"
+        ) from None
+    return stamp, ident
