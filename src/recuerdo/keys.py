@@ -86,11 +86,6 @@ async def revoke(memory: Memory, key_id: int) -> None:
     _cache.clear()
 
 
-async def active_count(memory: Memory) -> int:
-    tenant = await memory.tenant_id()
-    return await memory.store.read(lambda: key_ops.active_key_count(tenant))
-
-
 _cache: dict[str, tuple[float, ApiKey]] = {}
 
 

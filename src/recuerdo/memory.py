@@ -37,7 +37,14 @@ from recuerdo.store import Store, client_ops, open_store, ops, resolve_url
 from recuerdo.store.ops import PreparedMessage
 from recuerdo.store.query import Op, Row
 from recuerdo.store.record_batch import RecordCall, RecordCalls
-from recuerdo.store.rows import as_dt, as_opt_dt, to_client, to_conversation, to_message
+from recuerdo.store.rows import (
+    as_dt,
+    as_opt_dt,
+    to_client,
+    to_conversation,
+    to_handoff,
+    to_message,
+)
 from recuerdo.store.schema import ROLE_CODES
 from recuerdo.validation import (
     content_text,
@@ -420,7 +427,7 @@ class Memory:
 
     async def handoff(self, who: str) -> Handoff:
         row = await self._find_row(self._who(who))
-        return Handoff(paused=False) if row is None else _handoff_of(row)
+        return Handoff(paused=False) if row is None else to_handoff(row)
 
     async def _handoff(
         self, parsed: Who, *, paused: bool, by: str | None, reason: str | None
@@ -431,7 +438,7 @@ class Memory:
                 tenant, parsed.lookup_keys, paused=paused, by=by, reason=reason, now=now
             )
         )
-        return Handoff(paused=False) if row is None else _handoff_of(row)
+        return Handoff(paused=False) if row is None else to_handoff(row)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -488,9 +495,3 @@ class Memory:
         return await SearchService.of(self).search(
             text, who=who, limit=limit, since=since, until=until, roles=roles
         )
-
-
-def _handoff_of(row: Row) -> Handoff:
-    from recuerdo.store.rows import to_handoff
-
-    return to_handoff(row)

@@ -19,9 +19,6 @@ S_REVOKE = sql(
     "UPDATE api_keys SET revoked_at = :at WHERE tenant_id = :tenant_id AND id = :id "
     "AND revoked_at IS NULL"
 )
-S_ACTIVE_COUNT = sql(
-    "SELECT count(*) AS n FROM api_keys WHERE tenant_id = :tenant_id AND revoked_at IS NULL"
-)
 
 
 def insert_key(
@@ -55,8 +52,3 @@ def list_keys(tenant: int) -> Op[list[Row]]:
 def revoke_key(tenant: int, key_id: int, at: datetime) -> Op[int]:
     n = yield Query(S_REVOKE, {"tenant_id": tenant, "id": key_id, "at": at})
     return int(n)
-
-
-def active_key_count(tenant: int) -> Op[int]:
-    row = yield Query(S_ACTIVE_COUNT, {"tenant_id": tenant}, "one")
-    return int(row["n"])

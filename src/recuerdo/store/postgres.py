@@ -186,20 +186,11 @@ class PostgresStore:
         raise StorageError("write gave up after repeated conflicts")  # pragma: no cover
 
     async def _transaction(self, factory: Callable[[], Op[T]]) -> T:
-        delay = 0.005
-        for attempt in range(_ATTEMPTS):
-            try:
-                async with self._pool.acquire() as conn, conn.transaction():
-                    return await self._drive(conn, factory())
-            except asyncpg.PostgresError as exc:
-                if getattr(exc, "sqlstate", None) in _RETRY_STATES and attempt < _ATTEMPTS - 1:
-                    await asyncio.sleep(delay)
-                    delay *= 2
-                    continue
-                raise StorageError(f"database error: {exc}") from exc
-            except (OSError, asyncpg.InterfaceError) as exc:
-                raise StorageError(f"database connection failed: {exc}") from exc
-        raise StorageError("write gave up after repeated conflicts")  # pragma: no cover
+        async def attempt() -> T:
+            async with self._pool.acquire() as conn, conn.transaction():
+                return await self._drive(conn, factory())
+
+        return await self._retrying(attempt)
 
     async def read(self, factory: Callable[[], Op[T]]) -> T:
         try:
