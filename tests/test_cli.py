@@ -133,3 +133,30 @@ def test_import_export_round_trip(tmp_path: Path, db: list[str]) -> None:
     second = json.loads(ok("history", "573001112233", "--json", "--limit", "1000", *other))["items"]
     strip = lambda items: [(m["at"], m["role"], m["content"]) for m in items]  # noqa: E731
     assert strip(first) == strip(second)
+
+
+def test_summarize_and_context(db: list[str]) -> None:
+    ok(
+        "record",
+        "573003913251",
+        "user",
+        "Hola, me llamo Ana. Quiero una chaqueta azul.",
+        "--at",
+        "2025-01-10T10:00:00-05:00",
+        *db,
+    )
+    ok(
+        "record",
+        "573003913251",
+        "assistant",
+        "Con gusto Ana, le envío el catálogo mañana.",
+        "--at",
+        "2025-01-10T10:01:00-05:00",
+        *db,
+    )
+    assert "1 summarised, 0 failed" in ok("summarize", "--who", "573003913251", *db)
+    assert "1 summarised, 0 failed" in ok("summarize", *db)  # again, on demand
+    assert "returning" in ok("context", "573003913251", "--text", "la chaqueta", *db)
+    note = json.loads(ok("context", "573003913251", "--json", *db))
+    assert note["is_returning"] is True
+    assert note["last_summary"]

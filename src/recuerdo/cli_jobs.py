@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from functools import partial
 from typing import Annotated
 
 import typer
 
 from recuerdo.cli import AsJson, Db, Tenant, Who, app, fail, parse_time, run
 from recuerdo.errors import RecuerdoError
-from recuerdo.jobs.summaries import SummaryJobs
+from recuerdo.jobs.summaries import SummaryJobs, requeue_summaries
 from recuerdo.jobs.worker import run_worker
 from recuerdo.memory import Memory
 from recuerdo.settings import Settings
-from recuerdo.store import summary_ops
 
 
 @app.command()
@@ -65,23 +63,8 @@ def summarize(
     end = parse_time(until, "--until")
 
     async def action(memory: Memory) -> int:
-        client_id = (await memory.client(who)).id if who else None
-        tenant_id = await memory.tenant_id()
-        await memory.close_idle_conversations()
-        pairs: list[tuple[int, int]] = []
-        after = 0
-        while True:
-            rows = await memory.store.read(
-                partial(
-                    summary_ops.closed_conversations, tenant_id, client_id, start, end, 1000, after
-                )
-            )
-            pairs += [(int(r["client_id"]), int(r["id"])) for r in rows]
-            if len(rows) < 1000:
-                break
-            after = int(rows[-1]["id"])
-        await memory.store.write(lambda: summary_ops.requeue(pairs))
-        with typer.progressbar(length=len(pairs), label="summarising") as bar:
+        queued = await requeue_summaries(memory, who=who, since=start, until=end)
+        with typer.progressbar(length=queued, label="summarising") as bar:
             jobs = SummaryJobs(memory, on_claimed=lambda _: bar.update(1))
             report = await jobs.run_until_idle()
         typer.echo(f"{report.saved} summarised, {report.failed} failed")

@@ -42,6 +42,32 @@ class JobReport:
     errors: list[str] = field(default_factory=list)
 
 
+async def requeue_summaries(
+    memory: Memory,
+    *,
+    who: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Mark the tenant's closed conversations (of ``who``, started in ``[since, until)``) to be
+    summarised again; answer how many. Idle conversations are closed first."""
+    client_id = (await memory.client(who)).id if who else None
+    tenant = await memory.tenant_id()
+    await memory.close_idle_conversations()
+    pairs: list[tuple[int, int]] = []
+    after = 0
+    while True:
+        rows = await memory.store.read(
+            partial(summary_ops.closed_conversations, tenant, client_id, since, until, 1000, after)
+        )
+        pairs += [(int(r["client_id"]), int(r["id"])) for r in rows]
+        if len(rows) < 1000:
+            break
+        after = int(rows[-1]["id"])
+    await memory.store.write(partial(summary_ops.requeue, pairs))
+    return len(pairs)
+
+
 def summarizer_from_settings(memory: Memory) -> tuple[Summarizer, LLMSummarizer | None]:
     """The LLM summariser when an LLM is configured (RECUERDO_LLM_*), else the offline one."""
     llm_settings = LLMSettings()
