@@ -50,6 +50,7 @@ from recuerdo.validation import (
     content_text,
     decode_cursor,
     encode_cursor,
+    encoded_object,
     json_object,
     page_limit,
     required_text,
@@ -170,11 +171,20 @@ class Memory:
         item = NewMessage(
             who, role, content, at, thread_id, external_id, content_type, metadata, profile_name
         )
-        prepared = self._prepare(item)
-        return (await self._record([prepared]))[0]
+        row, created = (await self._record([self._prepare(item)]))[0]
+        return Recorded(to_message(row), created)
 
     async def record_many(self, items: Sequence[NewMessage]) -> list[Recorded]:
         """Record several messages (validated all first: one bad item stores none of them)."""
+        results = await self._record(self._prepare_all(items))
+        return [Recorded(to_message(row), created) for row, created in results]
+
+    async def store_many(self, items: Sequence[NewMessage]) -> list[bool]:
+        """:meth:`record_many` answering only whether each message was new (``False``: its
+        ``external_id`` was stored already) — what an import needs, at less cost per item."""
+        return [created for _, created in await self._record(self._prepare_all(items))]
+
+    def _prepare_all(self, items: Sequence[NewMessage]) -> list[PreparedMessage]:
         prepared = []
         for index, item in enumerate(items):
             try:
@@ -183,19 +193,16 @@ class Memory:
                 raise type(exc)(
                     f"item {index}: {exc.message}", index=index, **exc.details
                 ) from None
-        return await self._record(prepared)
+        return prepared
 
-    async def _record(self, prepared: Sequence[PreparedMessage]) -> list[Recorded]:
+    async def _record(self, prepared: Sequence[PreparedMessage]) -> list[tuple[Row, bool]]:
         tenant, now = await self.tenant_id(), self.clock.now()
         idle = timedelta(hours=self.settings.idle_timeout_hours)
         lock = self.store.needs_row_locks
-
         if len(prepared) == 1:
-            row, created = await self.store.write(RecordCall(tenant, prepared[0], idle, now, lock))
-            return [Recorded(to_message(row), created)]
+            return [await self.store.write(RecordCall(tenant, prepared[0], idle, now, lock))]
         # A list is one write: one batch, one transaction, no task per message.
-        results = await self.store.write(RecordCalls(tenant, tuple(prepared), idle, now, lock))
-        return [Recorded(to_message(row), created) for row, created in results]
+        return await self.store.write(RecordCalls(tenant, tuple(prepared), idle, now, lock))
 
     def _prepare(self, item: NewMessage) -> PreparedMessage:
         parsed = self._who(item.who)
@@ -206,7 +213,7 @@ class Memory:
             raise InvalidInput(f"unknown content_type {content_type!r}; accepted: {accepted}")
         content = content_text(item.content, content_type, self.settings.max_content_bytes)
         at = require_aware(item.at, "at") if item.at is not None else self.clock.now()
-        metadata = json_object(item.metadata)
+        metadata = encoded_object(item.metadata)
         return PreparedMessage(
             keys=parsed.lookup_keys,
             role=role.value,
@@ -216,8 +223,9 @@ class Memory:
             at=at,
             thread_id=short_text(item.thread_id, "thread_id"),
             external_id=short_text(item.external_id, "external_id"),
-            metadata=metadata,
+            metadata=None if metadata is None else metadata.source,
             profile_name=short_text(item.profile_name, "profile_name"),
+            metadata_json=metadata,
         )
 
     async def history(

@@ -26,6 +26,8 @@ class Role(StrEnum):
     @classmethod
     def parse(cls, value: Role | str) -> Role:
         """``Role.parse("user") is Role.USER``; anything else raises :class:`InvalidRole`."""
+        if type(value) is cls:
+            return value
         try:
             return cls(value)
         except ValueError:

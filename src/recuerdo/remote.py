@@ -104,6 +104,9 @@ class RemoteMemory:
         answer = await self._call("POST", "/v1/messages/batch", json={"messages": bodies})
         return [Recorded(_message(r["message"]), r["created"]) for r in answer["results"]]
 
+    async def store_many(self, items: Sequence[NewMessage]) -> list[bool]:
+        return [recorded.created for recorded in await self.record_many(items)]
+
     async def history(
         self,
         who: str,

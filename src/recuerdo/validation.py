@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from recuerdo.errors import InvalidContent, InvalidCursor, InvalidInput
 from recuerdo.model import ContentType
-from recuerdo.store.rows import as_dt
+from recuerdo.store.rows import EncodedJson, as_dt
 
 MAX_ID = 255
 MAX_METADATA = 16 * 1024
@@ -83,17 +82,28 @@ def tag_text(value: object) -> str:
 
 def json_object(value: object, name: str = "metadata") -> dict[str, Any] | None:
     """A JSON-serialisable object of at most 16 KiB (metadata, attributes)."""
+    encoded = encoded_object(value, name)
+    return None if encoded is None else encoded.source
+
+
+def encoded_object(value: object, name: str = "metadata") -> EncodedJson | None:
+    """Like :func:`json_object`, answering the object with its JSON text (encoded once, here).
+
+    >>> encoded_object({"source": "web"})
+    '{"source":"web"}'
+    """
     if value is None:
         return None
     if not isinstance(value, dict):
         raise InvalidInput(f"{name} must be a JSON object, got {type(value).__name__}")
     try:
-        encoded = json.dumps(value, ensure_ascii=False)
+        encoded = EncodedJson(value)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"{name} is not JSON-serialisable: {exc}") from None
-    if len(encoded.encode("utf-8")) > MAX_METADATA or "\\u0000" in encoded:
+    too_big = len(encoded) * 4 > MAX_METADATA and len(encoded.encode("utf-8")) > MAX_METADATA
+    if too_big or "\\u0000" in encoded:
         raise InvalidInput(f"{name} must be at most {MAX_METADATA} bytes of JSON without NUL")
-    return value
+    return encoded
 
 
 def page_limit(limit: int) -> int:

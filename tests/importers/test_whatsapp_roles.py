@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 
 from recuerdo.errors import InvalidInput
@@ -77,6 +79,18 @@ def test_identical_messages_in_the_same_second_get_different_ids() -> None:
     ids = [m.external_id for m in messages]
     assert len(set(ids)) == len(ids)
     assert all(i is not None and i.startswith("wa-export:") for i in ids)
+
+
+def test_ids_start_with_the_utc_second_so_they_grow_with_time() -> None:
+    messages = _new_messages(
+        business="Tienda Sol", operators=["Laura (asesora)"], phone="573001234567"
+    )
+    for m in messages:
+        assert m.external_id is not None and m.at is not None
+        stamp = m.external_id.removeprefix("wa-export:").split("-")[0]
+        assert stamp == m.at.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+    stamps = [m.external_id.split("-")[1] for m in messages if m.external_id]
+    assert stamps == sorted(stamps)
 
 
 def test_ids_do_not_depend_on_line_numbers_or_the_file_name() -> None:

@@ -273,6 +273,23 @@ async def test_record_many_refuses_the_whole_batch_on_one_bad_item(memory: Memor
     assert await memory.find_client(PHONE) is None
 
 
+async def test_store_many_answers_whether_each_message_was_new(memory: Memory) -> None:
+    meta = {"source": "import", "author": "Ana Pérez", "n": [1, 2]}
+    first = [
+        NewMessage(PHONE, "user", f"m{i}", external_id=f"x{i}", metadata=meta) for i in range(3)
+    ]
+    assert await memory.store_many(first) == [True, True, True]
+    again = [*first[1:], NewMessage(PHONE, "assistant", "nuevo", external_id="x9")]
+    assert await memory.store_many(again) == [False, False, True]
+    page = await memory.history(PHONE, limit=10)
+    assert [m.content for m in reversed(page.items)] == ["m0", "m1", "m2", "nuevo"]
+    assert page.items[-1].metadata == meta  # the JSON encoded once when validated, read back
+    assert (await memory.client(PHONE)).total_messages == 4
+    with pytest.raises(InvalidInput, match="item 0: metadata"):
+        await memory.store_many([NewMessage(PHONE, "user", "x", metadata={"bad": {1, 2}})])
+    assert (await memory.client(PHONE)).total_messages == 4
+
+
 async def test_concurrent_writers_lose_and_duplicate_nothing(memory: Memory) -> None:
     phones = [f"5730012{i:05d}" for i in range(20)]
 

@@ -14,7 +14,7 @@ import re
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from recuerdo.errors import InvalidIdentifier, InvalidInput
 from recuerdo.identity import parse_who
@@ -153,7 +153,10 @@ class ExternalIds:
 
     The id hashes the chat, the time, the author, the text, and how many identical
     (time, author, text) messages came before it in the file — never the line number, so an
-    overlapping export that starts later gives its messages the same ids.
+    overlapping export that starts later gives its messages the same ids. The id starts with
+    the message's UTC time (``wa-export:20240101000000-…``): ids of a chat then grow with time,
+    so the store's unique index on them takes each batch at its end instead of at random pages
+    (a hash alone made a large import write a page of that index per message).
 
     >>> from datetime import UTC, datetime
     >>> ids = ExternalIds("573001234567")
@@ -165,7 +168,7 @@ class ExternalIds:
     True
     """
 
-    __slots__ = ("_at", "_chat", "_counts", "_prefix", "_seen")
+    __slots__ = ("_at", "_chat", "_counts", "_prefix", "_seen", "_stamp")
 
     def __init__(self, chat_key: str) -> None:
         self._chat = chat_key
@@ -173,6 +176,7 @@ class ExternalIds:
         self._at: datetime | None = None
         self._counts: dict[tuple[str, str], int] = {}
         self._prefix = ""
+        self._stamp = ID_PREFIX
 
     def next(self, at: datetime, author: str | None, text: str) -> str:
         if at != self._at:
@@ -183,12 +187,13 @@ class ExternalIds:
                     self._seen.popitem(last=False)
             self._at, self._counts = at, counts
             self._prefix = f"{self._chat}\x1f{at.isoformat()}\x1f"
+            self._stamp = f"{ID_PREFIX}{at.astimezone(UTC):%Y%m%d%H%M%S}-"
         key = (author or "", text)
         occurrence = self._counts.get(key, 0)
         self._counts[key] = occurrence + 1
         material = f"{self._prefix}{key[0]}\x1f{text}\x1f{occurrence}"
-        # 128 bits of SHA-256: collisions are out of reach, and the id column stays short.
-        return ID_PREFIX + hashlib.sha256(material.encode()).hexdigest()[:32]
+        # 96 bits of SHA-256 after the second it was sent: collisions are out of reach.
+        return self._stamp + hashlib.sha256(material.encode()).hexdigest()[:24]
 
 
 def to_new_messages(

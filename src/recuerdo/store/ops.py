@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from recuerdo.errors import StorageError
 from recuerdo.model import Identifier
 from recuerdo.store.query import NextId, Op, Query, Row, sql
-from recuerdo.store.rows import as_dt
+from recuerdo.store.rows import EncodedJson, as_dt
 from recuerdo.store.schema import ROLE_COUNTER
 
 S_TENANT = sql("SELECT id FROM tenants WHERE slug = :slug")
@@ -113,6 +113,8 @@ class PreparedMessage(NamedTuple):
     external_id: str | None
     metadata: dict[str, Any] | None
     profile_name: str | None
+    metadata_json: EncodedJson | None = None
+    """``metadata`` as JSON text, encoded once when validated (what the SQLite engine stores)."""
 
 
 def tenant_id(slug: str, now: datetime) -> Op[int]:
@@ -208,7 +210,7 @@ def record(
         "content": m.content,
         "content_type": m.content_type,
         "external_id": m.external_id,
-        "metadata": m.metadata,
+        "metadata": m.metadata_json,
     }
     yield Query(S_INSERT_MESSAGE, row)
     yield Query(

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as pg_dialect
 from recuerdo.errors import RecuerdoError, StorageError
 from recuerdo.store.query import NextId, Op, Query, Row, StatementCache, Step
 from recuerdo.store.record_batch import RecordCall, RecordCalls
+from recuerdo.store.rows import EncodedJson, compact_json
 
 T = TypeVar("T")
 _RETRY_STATES = {"40001", "40P01", "23505"}
@@ -27,11 +28,24 @@ _ATTEMPTS = 5
 _ID_BLOCK = 100
 
 
+def _encode_json(value: Any) -> str:
+    if type(value) is EncodedJson:  # validated and encoded already
+        return value
+    return compact_json(value)
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Nothing to reset when a connection goes back to the pool: recuerdo sets no session state
+    (no SET, LISTEN, cursors or session advisory locks), and asyncpg rolls back an open
+    transaction itself. The default reset runs a query on every release — a round trip per
+    request that halved the rate of single reads."""
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(
             name,
-            encoder=lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":")),
+            encoder=_encode_json,
             decoder=json.loads,
             schema="pg_catalog",
         )
@@ -63,7 +77,11 @@ class PostgresStore:
     ) -> PostgresStore:
         try:
             pool = await asyncpg.create_pool(
-                dsn, min_size=min_size, max_size=max_size, init=_init_connection
+                dsn,
+                min_size=min_size,
+                max_size=max_size,
+                init=_init_connection,
+                reset=_keep_session,
             )
         except (OSError, asyncpg.PostgresError) as exc:
             raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc

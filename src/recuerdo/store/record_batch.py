@@ -145,36 +145,39 @@ def record_batch(
             out.append((yield from ops.record(tenant, m, idle, now, lock=lock)))
         return out
     yield from _write(plan, states, now)
-    return [(row, created) for row, created in plan]
+    return plan
 
 
-def _resolve(
-    tenant: int, items: Sequence[PreparedMessage]
-) -> Op[dict[tuple[Identifier, ...], tuple[Row, bool]]]:
-    keys = list(dict.fromkeys(m.keys for m in items))
+def _resolve(tenant: int, items: Sequence[PreparedMessage]) -> Op[dict[int, tuple[Row, bool]]]:
+    """Each message's client (created when new), keyed by ``id(message.keys)``: one who gives
+    one keys tuple object, so a batch hashes its few distinct identifiers, not one per message."""
+    objects: dict[int, tuple[Identifier, ...]] = {}
+    for m in items:
+        objects.setdefault(id(m.keys), m.keys)
+    keys = list(dict.fromkeys(objects.values()))
     primaries = sorted({(k[0].kind.value, k[0].value) for k in keys})
     params = {"tenant_id": tenant, **_row_params(primaries)}
     rows = yield Query(_with_rows(_FIND, ("", ""), len(primaries)), params, "all")
     found = {(r["kind"], r["value"]): r for r in rows}
-    out: dict[tuple[Identifier, ...], tuple[Row, bool]] = {}
+    by_keys: dict[tuple[Identifier, ...], tuple[Row, bool]] = {}
     for key in keys:
         hit = found.get((key[0].kind.value, key[0].value))
         if hit is not None:
-            out[key] = (hit, False)
+            by_keys[key] = (hit, False)
             continue
         first = next(m for m in items if m.keys == key)
-        out[key] = yield from ops.ensure_client(tenant, key, first.at, first.profile_name)
-    return out
+        by_keys[key] = yield from ops.ensure_client(tenant, key, first.at, first.profile_name)
+    return {obj: by_keys[key] for obj, key in objects.items()}
 
 
 def _existing(
-    items: Sequence[PreparedMessage], resolved: dict[tuple[Identifier, ...], tuple[Row, bool]]
+    items: Sequence[PreparedMessage], resolved: dict[int, tuple[Row, bool]]
 ) -> Op[dict[tuple[int, str], Row]]:
     wanted = sorted(
         {
-            (resolved[m.keys][0]["id"], m.external_id)
+            (client[0]["id"], m.external_id)
             for m in items
-            if m.external_id is not None and not resolved[m.keys][1]
+            if m.external_id is not None and not (client := resolved[id(m.keys)])[1]
         }
     )
     if not wanted:
@@ -186,7 +189,7 @@ def _existing(
 
 
 def _states(
-    resolved: dict[tuple[Identifier, ...], tuple[Row, bool]],
+    resolved: dict[int, tuple[Row, bool]],
 ) -> Op[dict[int, _ClientState]]:
     by_id = {row["id"]: row for row, _ in resolved.values()}
     wanted = sorted(
@@ -215,14 +218,14 @@ def _states(
 
 def _plan(
     items: Sequence[PreparedMessage],
-    resolved: dict[tuple[Identifier, ...], tuple[Row, bool]],
+    resolved: dict[int, tuple[Row, bool]],
     existing: dict[tuple[int, str], Row],
     states: dict[int, _ClientState],
     idle: timedelta,
 ) -> Op[list[tuple[Row, bool]]]:
     plan: list[tuple[Row, bool]] = []
     for m in items:
-        client_id = resolved[m.keys][0]["id"]
+        client_id = resolved[id(m.keys)][0]["id"]
         if m.external_id is not None:
             seen = existing.get((client_id, m.external_id))
             if seen is not None:
@@ -241,7 +244,7 @@ def _plan(
             "content": m.content,
             "content_type": m.content_type,
             "external_id": m.external_id,
-            "metadata": m.metadata,
+            "metadata": m.metadata_json,
         }
         conv.counts[m.role] += 1
         conv.last_at = max(conv.last_at, m.at)

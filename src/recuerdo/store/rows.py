@@ -34,7 +34,25 @@ def as_opt_dt(value: Any) -> datetime | None:
     return None if value is None else as_dt(value)
 
 
+# One encoder for every document: json.dumps with options builds a new encoder per call (2x).
+compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class EncodedJson(str):
+    """A JSON document encoded once (when validated) that still knows the object it encodes:
+    engines store the text as it is, and reading it back needs no decoding."""
+
+    source: Any
+
+    def __new__(cls, source: Any) -> EncodedJson:
+        self = super().__new__(cls, compact_json(source))
+        self.source = source
+        return self
+
+
 def as_json(value: Any) -> Any:
+    if type(value) is EncodedJson:
+        return value.source
     if isinstance(value, str | bytes):
         return json.loads(value)
     return value
@@ -47,6 +65,12 @@ def db_time(value: datetime) -> str:
     return value.isoformat(timespec="microseconds")
 
 
+_ROLE_OF: dict[int | str, Role] = {
+    **{code: Role(name) for code, name in ROLE_NAMES.items()},
+    **{role.value: role for role in Role},
+}
+
+
 def to_message(row: Row) -> Message:
     role = row["role"]
     return Message(
@@ -55,7 +79,7 @@ def to_message(row: Row) -> Message:
         conversation_id=int(row["conversation_id"]),
         thread_id=row["thread_id"],
         at=as_dt(row["at"]),
-        role=Role(ROLE_NAMES[role] if isinstance(role, int) else role),
+        role=_ROLE_OF[role],
         content=row["content"],
         content_type=row["content_type"],
         external_id=row["external_id"],

@@ -13,7 +13,6 @@ Reads use a second connection; WAL lets them run while a write is in progress.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +25,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from recuerdo.errors import RecuerdoError, StorageError
 from recuerdo.store.query import NextId, Op, Query, StatementCache, Step
 from recuerdo.store.record_batch import RecordCall, record_calls
-from recuerdo.store.rows import db_time
+from recuerdo.store.rows import compact_json, db_time
 
 T = TypeVar("T")
 # Ids are reserved in blocks that outlive a transaction (one counter update per block, not per
@@ -35,19 +34,21 @@ _ID_BLOCK = 1000
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return compact_json(value)
 
 
 _CONVERT: dict[type, Any] = {datetime: db_time, dict: _json, list: _json, tuple: _json}
 
 
-def _params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Datetimes as fixed-width ISO text and JSON documents as text; the rest as they are."""
-    out = dict(params)
-    for key, value in out.items():
+def _args(names: tuple[str, ...], params: Mapping[str, Any]) -> list[Any]:
+    """Positional arguments in statement order: datetimes as fixed-width ISO text and JSON
+    documents as text, the rest as they are. (Positional binding: SQLite looks named
+    parameters up one by one, which costs microseconds each in a statement with thousands.)"""
+    out = [params[name] for name in names]
+    for i, value in enumerate(out):
         convert = _CONVERT.get(type(value))
         if convert is not None:
-            out[key] = convert(value)
+            out[i] = convert(value)
     return out
 
 
@@ -69,7 +70,7 @@ class SQLiteStore:
         self.synchronous = synchronous.upper()
         self._busy_timeout = busy_timeout_ms / 1000
         self._batch_max = batch_max
-        self._statements = StatementCache(sqlite_dialect.dialect(paramstyle="named"))
+        self._statements = StatementCache(sqlite_dialect.dialect(paramstyle="qmark"))
         self._writer = self._connect()
         self._writer.execute("PRAGMA busy_timeout = 0")  # waits happen in _begin, off the loop
         self._reader = self._connect()
@@ -237,15 +238,16 @@ class SQLiteStore:
             return stop.value  # type: ignore[no-any-return]
 
     def _run(self, conn: sqlite3.Connection, q: Query) -> Any:
-        text, _, bound = self._statements.compile(q.stmt)
+        text, names, bound = self._statements.compile(q.stmt)
+        names = names or ()
         if q.mode == "many":
             rows = q.params
             assert isinstance(rows, Sequence)
-            conn.executemany(text, [_params(p) for p in rows])
+            conn.executemany(text, [_args(names, p) for p in rows])
             return None
         params = q.params
         assert isinstance(params, Mapping)
-        cursor = conn.execute(text, _params({**bound, **params} if bound else params))
+        cursor = conn.execute(text, _args(names, {**bound, **params} if bound else params))
         if q.mode == "one":
             row = cursor.fetchone()
             cursor.fetchall()  # finish the statement so RETURNING rows are all written
