@@ -468,7 +468,7 @@ class Memory:
 
     async def _find_row(self, parsed: Who) -> Row | None:
         tenant = await self.tenant_id()
-        return await self.store.read(lambda: ops.find_client(tenant, parsed.lookup_keys))
+        return await self.store.find_client(tenant, parsed.lookup_keys)
 
     async def _require_row(self, who: str) -> Row:
         row = await self._find_row(self._who(who))

@@ -20,6 +20,7 @@ from recuerdo import (
     NewMessage,
     Role,
 )
+from recuerdo.errors import StorageError
 from tests.conftest import FakeClock
 
 PHONE = "573003913251"
@@ -288,6 +289,37 @@ async def test_store_many_answers_whether_each_message_was_new(memory: Memory) -
     with pytest.raises(InvalidInput, match="item 0: metadata"):
         await memory.store_many([NewMessage(PHONE, "user", "x", metadata={"bad": {1, 2}})])
     assert (await memory.client(PHONE)).total_messages == 4
+
+
+async def test_concurrent_lookups_each_find_their_own_client(memory: Memory) -> None:
+    # On PostgreSQL lookups made together share one query; each must still get its own answer.
+    phones = [f"5730013{i:05d}" for i in range(30)]
+    other = memory.for_tenant("otra-tienda")
+    for i, phone in enumerate(phones):
+        await memory.save_thread_id(phone, f"thread_{i}")
+        if i % 2:
+            await other.save_thread_id(phone, f"otra_{i}")
+    await memory.link_identifier(phones[0], "98765@lid")
+    lookups = [
+        *(memory.get_thread_id(p) for p in phones),
+        *(other.get_thread_id(p) for p in phones),
+        memory.get_thread_id("573001399999"),
+        memory.get_thread_id("98765@lid"),
+        memory.get_thread_id(f"+57 {phones[3][2:5]} {phones[3][5:]}"),
+    ]
+    answers = await asyncio.gather(*lookups)
+    assert answers[:30] == [f"thread_{i}" for i in range(30)]
+    assert answers[30:60] == [f"otra_{i}" if i % 2 else None for i in range(30)]
+    assert answers[60:] == [None, "thread_0", "thread_3"]
+
+
+async def test_lookups_on_a_closed_store_fail_clearly(memory: Memory) -> None:
+    await memory.save_thread_id(PHONE, "thread_1")
+    await memory.close()
+    results = await asyncio.gather(
+        memory.get_thread_id(PHONE), memory.get_thread_id("573001300001"), return_exceptions=True
+    )
+    assert all(isinstance(r, StorageError) and "closed" in str(r) for r in results)
 
 
 async def test_concurrent_writers_lose_and_duplicate_nothing(memory: Memory) -> None:

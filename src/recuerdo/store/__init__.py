@@ -7,13 +7,14 @@ transaction (group-committed on SQLite), ``read`` runs a read-only one. Operatio
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 from recuerdo.errors import ConfigurationError
+from recuerdo.model import Identifier
 from recuerdo.settings import Settings
-from recuerdo.store.query import Op
+from recuerdo.store.query import Op, Row
 
 T = TypeVar("T")
 
@@ -27,6 +28,10 @@ class Store(Protocol):
     async def write(self, factory: Callable[[], Op[T]]) -> T: ...
 
     async def read(self, factory: Callable[[], Op[T]]) -> T: ...
+
+    async def find_client(self, tenant: int, keys: Sequence[Identifier]) -> Row | None:
+        """The client row any of ``keys`` names (the first that does), or ``None``."""
+        ...
 
     async def close(self) -> None: ...
 

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from recuerdo.errors import StorageError
 from recuerdo.model import Identifier
-from recuerdo.store.query import NextId, Op, Query, Row, sql
+from recuerdo.store.query import NextId, Op, Query, Row, row_params, sql, with_rows
 from recuerdo.store.rows import EncodedJson, as_dt
 from recuerdo.store.schema import ROLE_COUNTER
 
@@ -135,6 +135,32 @@ def find_client(tenant: int, keys: Sequence[Identifier]) -> Op[Row | None]:
         if row is not None:
             return row  # type: ignore[no-any-return]
     return None
+
+
+# Joins against a VALUES list, not row-value IN: SQLite answers `(a, b) IN (VALUES …)` with a
+# full table scan, while a join walks the list and searches the index for each row.
+FIND_MANY = (
+    "WITH w(kind, value) AS (VALUES {rows}) "
+    "SELECT i.kind AS kind, i.value AS value, c.* FROM w "
+    "JOIN identifiers i ON i.tenant_id = :tenant_id AND i.kind = w.kind AND i.value = w.value "
+    "JOIN clients c ON c.id = i.client_id"
+)
+
+
+def find_clients(tenant: int, keysets: Sequence[Sequence[Identifier]]) -> Op[list[Row | None]]:
+    """:func:`find_client` for several lookups in one query: each answer is the client of the
+    first of its keys that names one."""
+    wanted = sorted({(k.kind.value, k.value) for keys in keysets for k in keys})
+    rows = yield Query(
+        with_rows(FIND_MANY, ("", ""), len(wanted)),
+        {"tenant_id": tenant, **row_params(wanted)},
+        "all",
+    )
+    found = {(r["kind"], r["value"]): r for r in rows}
+    return [
+        next((hit for k in keys if (hit := found.get((k.kind.value, k.value))) is not None), None)
+        for keys in keysets
+    ]
 
 
 def ensure_client(

@@ -18,11 +18,14 @@ import asyncpg
 from sqlalchemy.dialects.postgresql import asyncpg as pg_dialect
 
 from recuerdo.errors import RecuerdoError, StorageError
+from recuerdo.model import Identifier
+from recuerdo.store import ops
 from recuerdo.store.query import NextId, Op, Query, Row, StatementCache, Step
 from recuerdo.store.record_batch import RecordCall, RecordCalls
 from recuerdo.store.rows import EncodedJson, compact_json
 
 T = TypeVar("T")
+_Lookup = tuple[int, Sequence[Identifier], "asyncio.Future[Row | None]"]
 _RETRY_STATES = {"40001", "40P01", "23505"}
 _ATTEMPTS = 5
 _ID_BLOCK = 100
@@ -64,6 +67,8 @@ class PostgresStore:
         self._lanes: list[list[tuple[RecordCall, asyncio.Future[Any]]]] = [[] for _ in range(lanes)]
         self._wakes: list[asyncio.Event] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._lookups: list[_Lookup] = []
+        self._lookup_tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def connect(
@@ -218,6 +223,40 @@ class PostgresStore:
             raise
         except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
             raise StorageError(f"read failed: {exc}") from exc
+
+    async def find_client(self, tenant: int, keys: Sequence[Identifier]) -> Row | None:
+        """Lookups that arrive together share one query: every call made in one turn of the
+        event loop (a busy server's requests for thread ids, clients, handoff flags) is answered
+        by a single round trip after it, instead of one each."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Row | None] = loop.create_future()
+        self._lookups.append((tenant, keys, future))
+        if len(self._lookups) == 1:
+            loop.call_soon(self._start_lookups)
+        return await future
+
+    def _start_lookups(self) -> None:
+        batch, self._lookups = self._lookups, []
+        task = asyncio.get_running_loop().create_task(self._run_lookups(batch))
+        self._lookup_tasks.add(task)
+        task.add_done_callback(self._lookup_tasks.discard)
+
+    async def _run_lookups(self, batch: list[_Lookup]) -> None:
+        by_tenant: dict[int, list[_Lookup]] = {}
+        for lookup in batch:
+            by_tenant.setdefault(lookup[0], []).append(lookup)
+        for tenant, lookups in by_tenant.items():
+            keysets = [keys for _, keys, _ in lookups]
+            try:
+                rows = await self.read(lambda: ops.find_clients(tenant, keysets))  # noqa: B023
+            except Exception as exc:
+                for *_, future in lookups:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (*_, future), row in zip(lookups, rows, strict=True):
+                if not future.done():
+                    future.set_result(row)
 
     async def _drive(self, conn: asyncpg.Connection, op: Op[T]) -> T:
         result: Any = None

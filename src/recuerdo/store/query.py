@@ -11,6 +11,7 @@ statement once for its dialect and caches the result.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -51,6 +52,24 @@ Op = Generator[Step, Any, T]
 def sql(statement: str) -> TextClause:
     """A portable SQL statement with ``:named`` parameters (compiled per dialect)."""
     return text(statement)
+
+
+@functools.lru_cache(maxsize=512)
+def with_rows(template: str, types: tuple[str, ...], count: int) -> TextClause:
+    """``template`` with ``{rows}`` replaced by ``count`` row values, one typed parameter per
+    column (``CAST(:p0_0 AS BIGINT), :p0_1``, …): built once per size instead of per call, and
+    typed because PostgreSQL cannot infer the type of a parameter in VALUES."""
+    rows = ", ".join(
+        "("
+        + ", ".join(f"CAST(:p{i}_{j} AS {t})" if t else f":p{i}_{j}" for j, t in enumerate(types))
+        + ")"
+        for i in range(count)
+    )
+    return sql(template.format(rows=rows))
+
+
+def row_params(values: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
+    return {f"p{i}_{j}": v for i, row in enumerate(values) for j, v in enumerate(row)}
 
 
 class StatementCache:

@@ -10,18 +10,15 @@ batch fall back to the per-message operation, which handles every case.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import TextClause
-
 from recuerdo.model import Identifier
 from recuerdo.store import ops
 from recuerdo.store.ops import PreparedMessage
-from recuerdo.store.query import NextId, Op, Query, Row, sql
+from recuerdo.store.query import NextId, Op, Query, Row, row_params, sql, with_rows
 from recuerdo.store.rows import as_dt
 from recuerdo.store.schema import ROLE_COUNTER
 
@@ -76,32 +73,7 @@ class _ClientState:
     touched: dict[int, _Conv] = field(default_factory=dict)
 
 
-@functools.lru_cache(maxsize=512)
-def _with_rows(template: str, types: tuple[str, ...], count: int) -> TextClause:
-    """``template`` with ``{rows}`` replaced by ``count`` row values, one typed parameter per
-    column (``CAST(:p0_0 AS BIGINT), :p0_1``, …): built once per size instead of per call, and
-    typed because PostgreSQL cannot infer the type of a parameter in VALUES."""
-    rows = ", ".join(
-        "("
-        + ", ".join(f"CAST(:p{i}_{j} AS {t})" if t else f":p{i}_{j}" for j, t in enumerate(types))
-        + ")"
-        for i in range(count)
-    )
-    return sql(template.format(rows=rows))
-
-
-def _row_params(values: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
-    return {f"p{i}_{j}": v for i, row in enumerate(values) for j, v in enumerate(row)}
-
-
-# Joins against a VALUES list, not row-value IN: SQLite answers `(a, b) IN (VALUES …)` with a
-# full table scan, while a join walks the list and searches the index for each row.
-_FIND = (
-    "WITH w(kind, value) AS (VALUES {rows}) "
-    "SELECT i.kind AS kind, i.value AS value, c.* FROM w "
-    "JOIN identifiers i ON i.tenant_id = :tenant_id AND i.kind = w.kind AND i.value = w.value "
-    "JOIN clients c ON c.id = i.client_id"
-)
+# VALUES-list joins, as ops.FIND_MANY.
 _LOCK = (
     "WITH w(id) AS (VALUES {rows}) SELECT c.* FROM w JOIN clients c ON c.id = w.id "
     "ORDER BY c.id FOR UPDATE OF c"
@@ -131,7 +103,7 @@ def record_batch(
     if lock:
         ids = sorted({row["id"] for row, _ in resolved.values()})
         locked = yield Query(
-            _with_rows(_LOCK, ("BIGINT",), len(ids)), _row_params([(i,) for i in ids]), "all"
+            with_rows(_LOCK, ("BIGINT",), len(ids)), row_params([(i,) for i in ids]), "all"
         )
         fresh = {r["id"]: r for r in locked}
         resolved = {k: (fresh[row["id"]], created) for k, (row, created) in resolved.items()}
@@ -156,8 +128,8 @@ def _resolve(tenant: int, items: Sequence[PreparedMessage]) -> Op[dict[int, tupl
         objects.setdefault(id(m.keys), m.keys)
     keys = list(dict.fromkeys(objects.values()))
     primaries = sorted({(k[0].kind.value, k[0].value) for k in keys})
-    params = {"tenant_id": tenant, **_row_params(primaries)}
-    rows = yield Query(_with_rows(_FIND, ("", ""), len(primaries)), params, "all")
+    params = {"tenant_id": tenant, **row_params(primaries)}
+    rows = yield Query(with_rows(ops.FIND_MANY, ("", ""), len(primaries)), params, "all")
     found = {(r["kind"], r["value"]): r for r in rows}
     by_keys: dict[tuple[Identifier, ...], tuple[Row, bool]] = {}
     for key in keys:
@@ -182,9 +154,7 @@ def _existing(
     )
     if not wanted:
         return {}
-    rows = yield Query(
-        _with_rows(_EXISTING, ("BIGINT", ""), len(wanted)), _row_params(wanted), "all"
-    )
+    rows = yield Query(with_rows(_EXISTING, ("BIGINT", ""), len(wanted)), row_params(wanted), "all")
     return {(r["client_id"], r["external_id"]): r for r in rows}
 
 
@@ -200,7 +170,7 @@ def _states(
     open_rows: dict[int, Row] = {}
     if wanted:
         rows = yield Query(
-            _with_rows(_OPEN, ("BIGINT", "BIGINT"), len(wanted)), _row_params(wanted), "all"
+            with_rows(_OPEN, ("BIGINT", "BIGINT"), len(wanted)), row_params(wanted), "all"
         )
         open_rows = {r["client_id"]: r for r in rows}
     states = {}

@@ -23,7 +23,9 @@ from typing import Any, TypeVar
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from recuerdo.errors import RecuerdoError, StorageError
-from recuerdo.store.query import NextId, Op, Query, StatementCache, Step
+from recuerdo.model import Identifier
+from recuerdo.store import ops
+from recuerdo.store.query import NextId, Op, Query, Row, StatementCache, Step
 from recuerdo.store.record_batch import RecordCall, record_calls
 from recuerdo.store.rows import compact_json, db_time
 
@@ -222,6 +224,9 @@ class SQLiteStore:
             return self._drive(self._reader, factory())
         except sqlite3.Error as exc:
             raise StorageError(f"read failed: {exc}") from exc
+
+    async def find_client(self, tenant: int, keys: Sequence[Identifier]) -> Row | None:
+        return await self.read(lambda: ops.find_client(tenant, keys))
 
     # -- running operations ---------------------------------------------------------------------
 
