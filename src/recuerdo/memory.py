@@ -17,10 +17,9 @@ from typing import Any, Protocol, TypeVar
 
 from recuerdo.context import ContextNote
 from recuerdo.errors import ClientNotFound, InvalidContent, InvalidInput
-from recuerdo.identity import Who, parse_who
+from recuerdo.identity import Who
 from recuerdo.model import (
     Client,
-    ContentType,
     Conversation,
     Handoff,
     Message,
@@ -45,12 +44,10 @@ from recuerdo.store.rows import (
     to_handoff,
     to_message,
 )
-from recuerdo.store.schema import ROLE_CODES
 from recuerdo.validation import (
-    content_text,
+    Preparer,
     decode_cursor,
     encode_cursor,
-    encoded_object,
     json_object,
     page_limit,
     required_text,
@@ -59,7 +56,6 @@ from recuerdo.validation import (
 )
 
 T = TypeVar("T")
-_CONTENT_TYPES = frozenset(c.value for c in ContentType)
 
 
 class Clock(Protocol):
@@ -89,6 +85,10 @@ class Memory:
         self.clock: Clock = clock or SystemClock()
         self._tenant_ids = _tenant_ids if _tenant_ids is not None else {}
         self._owner = _tenant_ids is None
+        self.preparer = Preparer(
+            settings.default_region, settings.allow_groups, settings.max_content_bytes
+        )
+        """The checks a message passes before it is stored (picklable, for import workers)."""
 
     @classmethod
     async def open(
@@ -184,6 +184,11 @@ class Memory:
         ``external_id`` was stored already) — what an import needs, at less cost per item."""
         return [created for _, created in await self._record(self._prepare_all(items))]
 
+    async def store_prepared(self, items: Sequence[PreparedMessage]) -> list[bool]:
+        """:meth:`store_many` for messages already checked by :attr:`preparer` (an import
+        worker process prepares them while this process stores the previous batch)."""
+        return [created for _, created in await self._record(items)]
+
     def _prepare_all(self, items: Sequence[NewMessage]) -> list[PreparedMessage]:
         prepared = []
         for index, item in enumerate(items):
@@ -205,28 +210,7 @@ class Memory:
         return await self.store.write(RecordCalls(tenant, tuple(prepared), idle, now, lock))
 
     def _prepare(self, item: NewMessage) -> PreparedMessage:
-        parsed = self._who(item.who)
-        role = Role.parse(item.role)
-        content_type = item.content_type or ContentType.TEXT.value
-        if content_type not in _CONTENT_TYPES:
-            accepted = ", ".join(sorted(_CONTENT_TYPES))
-            raise InvalidInput(f"unknown content_type {content_type!r}; accepted: {accepted}")
-        content = content_text(item.content, content_type, self.settings.max_content_bytes)
-        at = require_aware(item.at, "at") if item.at is not None else self.clock.now()
-        metadata = encoded_object(item.metadata)
-        return PreparedMessage(
-            keys=parsed.lookup_keys,
-            role=role.value,
-            role_code=ROLE_CODES[role.value],
-            content=content,
-            content_type=content_type,
-            at=at,
-            thread_id=short_text(item.thread_id, "thread_id"),
-            external_id=short_text(item.external_id, "external_id"),
-            metadata=None if metadata is None else metadata.source,
-            profile_name=short_text(item.profile_name, "profile_name"),
-            metadata_json=metadata,
-        )
+        return self.preparer.prepare(item, self.clock.now())
 
     async def history(
         self,
@@ -451,11 +435,7 @@ class Memory:
     # -- helpers -------------------------------------------------------------------------------
 
     def _who(self, who: str) -> Who:
-        return parse_who(
-            who,
-            default_region=self.settings.default_region,
-            allow_groups=self.settings.allow_groups,
-        )
+        return self.preparer.who(who)
 
     async def tenant_id(self) -> int:
         """The database id of this view's tenant (created on first use)."""

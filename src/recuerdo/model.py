@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from recuerdo.errors import InvalidRole, NaiveDatetime
 
@@ -188,10 +188,10 @@ def require_aware(value: datetime, what: str = "datetime") -> datetime:
     return value.astimezone(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class NewMessage:
+class NewMessage(NamedTuple):
     """One message to record, with the arguments of ``Memory.record_message`` (used by batches
-    and importers)."""
+    and importers). A named tuple: importers build millions, and a frozen dataclass costs four
+    times as much to build."""
 
     who: str
     role: Role | str

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from recuerdo.errors import InvalidContent, InvalidCursor, InvalidInput
-from recuerdo.model import ContentType
+from recuerdo.identity import Who, parse_who
+from recuerdo.model import ContentType, NewMessage, Role, require_aware
+from recuerdo.store.ops import PreparedMessage
 from recuerdo.store.rows import EncodedJson, as_dt
+from recuerdo.store.schema import ROLE_CODES
 
 MAX_ID = 255
 MAX_METADATA = 16 * 1024
@@ -29,8 +34,9 @@ def content_text(content: object, content_type: str, max_bytes: int) -> str:
         if content_type == ContentType.TEXT.value:
             raise InvalidContent("content is empty; a text message needs some text")
         content = f"<{content_type}>"
-    size = len(content.encode("utf-8"))
-    if size > max_bytes:
+    # A UTF-8 character takes at most 4 bytes: most texts need no encoding to be measured.
+    size = len(content) * 4
+    if size > max_bytes and (size := len(content.encode("utf-8"))) > max_bytes:
         raise InvalidContent(
             f"content is {size} bytes; the limit is {max_bytes} bytes "
             "(setting RECUERDO_MAX_CONTENT_BYTES)",
@@ -104,6 +110,50 @@ def encoded_object(value: object, name: str = "metadata") -> EncodedJson | None:
     if too_big or "\\u0000" in encoded:
         raise InvalidInput(f"{name} must be at most {MAX_METADATA} bytes of JSON without NUL")
     return encoded
+
+
+_CONTENT_TYPES = frozenset(c.value for c in ContentType)
+
+
+@dataclass(frozen=True, slots=True)
+class Preparer:
+    """Checks a :class:`NewMessage` and turns it into what the store records.
+
+    Holds only the settings it needs, so an import worker process can validate with the same
+    rules as the :class:`~recuerdo.Memory` it feeds (``memory.preparer``).
+    """
+
+    default_region: str = "CO"
+    allow_groups: bool = False
+    max_content_bytes: int = 64 * 1024
+
+    def who(self, who: str) -> Who:
+        return parse_who(who, default_region=self.default_region, allow_groups=self.allow_groups)
+
+    def prepare(
+        self, item: NewMessage, now: datetime, *, metadata: EncodedJson | None = None
+    ) -> PreparedMessage:
+        """The checked message; ``now`` is its time when it has none. Bad input raises the
+        specific :class:`~recuerdo.errors.InvalidInput`. ``metadata``: ``item.metadata``
+        already checked and encoded (an importer reuses one per author)."""
+        parsed = self.who(item.who)
+        role = Role.parse(item.role)
+        content_type = item.content_type or ContentType.TEXT.value
+        if content_type not in _CONTENT_TYPES:
+            accepted = ", ".join(sorted(_CONTENT_TYPES))
+            raise InvalidInput(f"unknown content_type {content_type!r}; accepted: {accepted}")
+        return PreparedMessage(
+            keys=parsed.lookup_keys,
+            role=role.value,
+            role_code=ROLE_CODES[role.value],
+            content=content_text(item.content, content_type, self.max_content_bytes),
+            content_type=content_type,
+            at=require_aware(item.at, "at") if item.at is not None else now,
+            thread_id=short_text(item.thread_id, "thread_id"),
+            external_id=short_text(item.external_id, "external_id"),
+            metadata=metadata if metadata is not None else encoded_object(item.metadata),
+            profile_name=short_text(item.profile_name, "profile_name"),
+        )
 
 
 def page_limit(limit: int) -> int:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from typing import Protocol, TypeVar
 
 from recuerdo.errors import InvalidInput
 from recuerdo.importers.report import ImportReport, ParseProblem
 from recuerdo.model import NewMessage
 
-DEFAULT_BATCH = 500
+DEFAULT_BATCH = 1000
+T = TypeVar("T")
 
 Sourced = tuple[NewMessage, int]
 """A message to record and the line (or row) of the file it came from."""
@@ -84,52 +85,59 @@ async def record_in_batches(
     >>> report.imported
     0
     """
+    if isinstance(items, AsyncIterator):
+        source = items
+
+        async def take() -> list[Sourced]:
+            return await _take_async(source, batch_size, report)
+
+    else:
+        lines = items
+
+        async def take() -> list[Sourced]:
+            return await asyncio.to_thread(_take, lines, batch_size, report)
+
+    async def store(batch: list[Sourced]) -> Sequence[bool]:
+        try:
+            return await memory.store_many([message for message, _ in batch])
+        except InvalidInput:
+            return await _one_by_one(memory, batch, report, file)
+
+    await store_batches(take, store, report, after_batch)
+
+
+async def store_batches(
+    take: Callable[[], Awaitable[list[tuple[T, int]]]],
+    store: Callable[[list[tuple[T, int]]], Awaitable[Sequence[bool]]],
+    report: ImportReport,
+    after_batch: Callable[[int], None] | None = None,
+) -> None:
+    """Store the batches ``take`` gives (items with their line numbers; an empty batch ends)
+    with ``store``, reading the next batch while the current one is stored, and count what
+    was new and what was already there."""
     # An import allocates millions of short-lived objects; at CPython's default thresholds the
     # collector would run every few hundred messages and rescan everything loaded (measured:
     # a fifth of the time). Collect less often while importing; the old thresholds come back.
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 50_000), max(thresholds[1], 20), thresholds[2])
     try:
-        await _record_all(memory, items, report, file, batch_size, after_batch)
+        batch = await take()
+        while batch:
+            following = asyncio.ensure_future(take())
+            try:
+                created = await store(batch)
+            except BaseException:
+                following.cancel()
+                await asyncio.gather(following, return_exceptions=True)
+                raise
+            new = sum(created)
+            report.imported += new
+            report.duplicates += len(created) - new
+            if after_batch is not None:
+                after_batch(batch[-1][1])
+            batch = await following
     finally:
         gc.set_threshold(*thresholds)
-
-
-async def _record_all(
-    memory: MessageRecorder,
-    items: Iterator[Sourced | ParseProblem] | AsyncIterator[Sourced | ParseProblem],
-    report: ImportReport,
-    file: str,
-    batch_size: int,
-    after_batch: Callable[[int], None] | None,
-) -> None:
-    if isinstance(items, AsyncIterator):
-        batch = await _take_async(items, batch_size, report)
-    else:
-        batch = await asyncio.to_thread(_take, items, batch_size, report)
-    while batch:
-        # Read the next batch while this one is stored (SQLite releases the GIL while it works).
-        following: asyncio.Future[list[Sourced]] = asyncio.ensure_future(
-            _take_async(items, batch_size, report)
-            if isinstance(items, AsyncIterator)
-            else asyncio.to_thread(_take, items, batch_size, report)
-        )
-        messages = [message for message, _ in batch]
-        try:
-            try:
-                created = await memory.store_many(messages)
-            except InvalidInput:
-                created = await _one_by_one(memory, batch, report, file)
-        except BaseException:
-            following.cancel()
-            await asyncio.gather(following, return_exceptions=True)
-            raise
-        new = sum(created)
-        report.imported += new
-        report.duplicates += len(created) - new
-        if after_batch is not None:
-            after_batch(batch[-1][1])
-        batch = await following
 
 
 async def _one_by_one(

@@ -55,6 +55,14 @@ class ExportSource:
 
     name: str
     _open: Callable[[], AbstractContextManager[IO[bytes]]]
+    path: str | None = None
+    """The file it reads, when it reads one (not for exports held in memory)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Sent to an import worker process as its path: the worker opens the file itself.
+        if self.path is None:
+            raise TypeError(f"{self.name}: an export held in memory cannot go to another process")
+        return (ExportSource.from_path, (self.path,))
 
     @classmethod
     def from_path(cls, path: str | os.PathLike[str]) -> ExportSource:
@@ -71,8 +79,8 @@ class ExportSource:
             head = fp.read(4)
         if head[:2] == b"PK":
             member = _chat_member(file)
-            return cls(f"{file.name}:{member}", lambda: _open_zip_member(file, member))
-        return cls(str(file), lambda: file.open("rb"))
+            return cls(f"{file.name}:{member}", lambda: _open_zip_member(file, member), str(file))
+        return cls(str(file), lambda: file.open("rb"), str(file))
 
     @classmethod
     def from_bytes(cls, name: str, data: bytes) -> ExportSource:

@@ -7,6 +7,13 @@ import asyncio
 import os
 from collections.abc import Callable, Iterable, Sequence
 
+from recuerdo.errors import InvalidInput
+from recuerdo.importers.parallel import (
+    PreparedRecorder,
+    WorkerReader,
+    import_in_worker,
+    worth_a_worker,
+)
 from recuerdo.importers.recording import DEFAULT_BATCH, MessageRecorder, record_in_batches
 from recuerdo.importers.report import ImportProgress, ImportReport
 from recuerdo.importers.sources import ExportSource
@@ -28,6 +35,7 @@ async def import_whatsapp(
     date_order: DateOrder | str | None = None,
     progress: Callable[[ImportProgress], None] | None = None,
     batch_size: int = DEFAULT_BATCH,
+    worker: bool | None = None,
 ) -> ImportReport:
     """Import WhatsApp "Export chat" files (``.txt`` or ``.zip``) and report what happened.
 
@@ -37,6 +45,10 @@ async def import_whatsapp(
     batches; lines that cannot be read are listed in the report with file and line, and the
     rest is still imported. Importing the same file again, or an overlapping export, stores
     nothing twice.
+
+    A file of :data:`~recuerdo.importers.parallel.MIN_BYTES` or more is read by a worker
+    process while this one stores (``worker=True``/``False`` forces the choice; it needs a
+    local :class:`~recuerdo.Memory` and a file on disk).
 
     Example::
 
@@ -49,35 +61,72 @@ async def import_whatsapp(
     if isinstance(paths, str | os.PathLike | ExportSource):
         paths = [paths]  # one file given on its own, not a list of characters
     sources = [p if isinstance(p, ExportSource) else ExportSource.from_path(p) for p in paths]
-    surveys: list[ExportSurvey] = []
-    for source in sources:
-        surveys.append(await asyncio.to_thread(survey_export, source, date_order=date_order))
-    plans: list[RolePlan] = [
-        plan_roles(
-            s, business=business, operators=operators, phone=phone, allow_groups=allow_groups
-        )
-        for s in surveys
-    ]
-    report = ImportReport()
-    _warn(report, surveys, business, operators)
-    for survey, plan in zip(surveys, plans, strict=True):
-        report.files.append(survey.name)
-        report.authors.update(survey.authors)
-        report.system_lines += survey.system_lines
-        if not keep_system:
-            report.skipped += survey.system_lines
-        items = to_new_messages(
-            parse_export(survey.source, tz=tz, survey=survey), plan, keep_system=keep_system
-        )
-        await record_in_batches(
-            memory,
-            items,
-            report,
-            file=survey.name,
-            batch_size=batch_size,
-            after_batch=_progress_hook(progress, report, survey),
-        )
+    chosen = [_use_worker(worker, memory, source) for source in sources]
+    early: WorkerReader | None = None
+    try:
+        if any(chosen):
+            assert isinstance(memory, PreparedRecorder)
+            early = await WorkerReader.spawn(memory.preparer)  # loads while files are surveyed
+        surveys: list[ExportSurvey] = []
+        for source in sources:
+            surveys.append(await asyncio.to_thread(survey_export, source, date_order=date_order))
+        plans: list[RolePlan] = [
+            plan_roles(
+                s, business=business, operators=operators, phone=phone, allow_groups=allow_groups
+            )
+            for s in surveys
+        ]
+        report = ImportReport()
+        _warn(report, surveys, business, operators)
+        for survey, plan, use_worker in zip(surveys, plans, chosen, strict=True):
+            report.files.append(survey.name)
+            report.authors.update(survey.authors)
+            report.system_lines += survey.system_lines
+            if not keep_system:
+                report.skipped += survey.system_lines
+            after_batch = _progress_hook(progress, report, survey)
+            if use_worker:
+                assert isinstance(memory, PreparedRecorder)
+                reader, early = early or await WorkerReader.spawn(memory.preparer), None
+                await import_in_worker(
+                    memory,
+                    reader,
+                    survey,
+                    plan,
+                    report,
+                    tz=tz,
+                    keep_system=keep_system,
+                    batch_size=batch_size,
+                    after_batch=after_batch,
+                )
+                continue
+            items = to_new_messages(
+                parse_export(survey.source, tz=tz, survey=survey), plan, keep_system=keep_system
+            )
+            await record_in_batches(
+                memory,
+                items,
+                report,
+                file=survey.name,
+                batch_size=batch_size,
+                after_batch=after_batch,
+            )
+    finally:
+        if early is not None:
+            await early.close()
     return report
+
+
+def _use_worker(choice: bool | None, memory: MessageRecorder, source: ExportSource) -> bool:
+    possible = isinstance(memory, PreparedRecorder) and source.path is not None
+    if choice and not possible:
+        raise InvalidInput(
+            "worker=True needs a local Memory and an export file on disk "
+            f"({source.name} is held in memory or the store is remote)"
+        )
+    if choice is None:
+        return possible and worth_a_worker(source)
+    return choice
 
 
 def _progress_hook(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from recuerdo.errors import StorageError
 from recuerdo.model import Identifier
@@ -111,10 +111,9 @@ class PreparedMessage(NamedTuple):
     at: datetime
     thread_id: str | None
     external_id: str | None
-    metadata: dict[str, Any] | None
+    metadata: EncodedJson | None
+    """The metadata object as JSON text, encoded once when validated (``.source`` is the object)."""
     profile_name: str | None
-    metadata_json: EncodedJson | None = None
-    """``metadata`` as JSON text, encoded once when validated (what the SQLite engine stores)."""
 
 
 def tenant_id(slug: str, now: datetime) -> Op[int]:
@@ -236,7 +235,7 @@ def record(
         "content": m.content,
         "content_type": m.content_type,
         "external_id": m.external_id,
-        "metadata": m.metadata_json,
+        "metadata": m.metadata,
     }
     yield Query(S_INSERT_MESSAGE, row)
     yield Query(

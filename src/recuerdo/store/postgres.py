@@ -177,7 +177,7 @@ class PostgresStore:
                 "at": c.message.at.isoformat(),
                 "thread_id": c.message.thread_id,
                 "external_id": c.message.external_id,
-                "metadata": c.message.metadata,
+                "metadata": None if c.message.metadata is None else c.message.metadata.source,
                 "profile_name": c.message.profile_name,
             }
             for c in run

@@ -214,7 +214,7 @@ def _plan(
             "content": m.content,
             "content_type": m.content_type,
             "external_id": m.external_id,
-            "metadata": m.metadata_json,
+            "metadata": m.metadata,
         }
         conv.counts[m.role] += 1
         conv.last_at = max(conv.last_at, m.at)

@@ -38,16 +38,33 @@ def as_opt_dt(value: Any) -> datetime | None:
 compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+_UNDECODED = object()
+
+
 class EncodedJson(str):
     """A JSON document encoded once (when validated) that still knows the object it encodes:
     engines store the text as it is, and reading it back needs no decoding."""
 
-    source: Any
+    _source: Any
 
     def __new__(cls, source: Any) -> EncodedJson:
         self = super().__new__(cls, compact_json(source))
-        self.source = source
+        self._source = source
         return self
+
+    @classmethod
+    def of_text(cls, text: str) -> EncodedJson:
+        """JSON text encoded (and validated) elsewhere, e.g. in an import worker process; it is
+        decoded only if someone asks for :attr:`source`."""
+        self = super().__new__(cls, text)
+        self._source = _UNDECODED
+        return self
+
+    @property
+    def source(self) -> Any:
+        if self._source is _UNDECODED:
+            self._source = json.loads(self)
+        return self._source
 
 
 def as_json(value: Any) -> Any:

@@ -1,0 +1,349 @@
+"""Parsing a large export in a worker process while this process stores it.
+
+Reading a WhatsApp export (decoding, headers, roles, deterministic ids) and checking each
+message cost about as much Python time as storing it; in one process they take turns on the
+interpreter. For a large file a worker process does the reading and the checks with the same
+rules (:attr:`recuerdo.Memory.preparer`) and sends compact batches through a pipe; this process
+only places and stores them. A message the checks refuse becomes a problem of the report with
+its line, as in one process.
+
+The worker is a fresh interpreter (running :func:`main` of this module; never a
+``fork`` of a process that runs an event loop and threads, and not ``multiprocessing``'s
+spawn, which re-runs the caller's main script), given its job and answering through pipes in
+pickle frames. Batches are plain tuples of strings and numbers: unpickling datetimes and enums
+costs several times more than rebuilding them here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import pickle
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Protocol, runtime_checkable
+
+from recuerdo.errors import ImportFormatError, InvalidInput, RecuerdoError
+from recuerdo.importers.recording import store_batches
+from recuerdo.importers.report import ImportReport, ParseProblem
+from recuerdo.importers.sources import ExportSource
+from recuerdo.importers.whatsapp import ExportSurvey, parse_export
+from recuerdo.importers.whatsapp_roles import RolePlan, to_new_messages
+from recuerdo.store.ops import PreparedMessage
+from recuerdo.store.rows import EncodedJson
+from recuerdo.validation import Preparer, encoded_object
+
+MIN_BYTES = 8 << 20
+"""Smaller export files (about 130,000 messages) are read in this process: starting a worker
+costs about half a second."""
+
+Wire = tuple[Any, ...]
+"""One checked message: who, role, role code, content, content type, time (ISO), thread id,
+external id, metadata (JSON text), profile name, line number."""
+
+
+@runtime_checkable
+class PreparedRecorder(Protocol):
+    """What a worker import needs: :class:`recuerdo.Memory`'s checks and storing of checked
+    messages."""
+
+    preparer: Preparer
+
+    async def store_prepared(self, items: Sequence[PreparedMessage], /) -> list[bool]: ...
+
+
+def _to_wire(p: PreparedMessage, who: str, line_no: int) -> Wire:
+    return (
+        who,
+        p.role,
+        p.role_code,
+        p.content,
+        p.content_type,
+        (p.at if p.at.tzinfo is UTC else p.at.astimezone(UTC)).isoformat(),
+        p.thread_id,
+        p.external_id,
+        None if p.metadata is None else str(p.metadata),
+        p.profile_name,
+        line_no,
+    )
+
+
+def _work(
+    out: IO[bytes],
+    survey: ExportSurvey,
+    plan: RolePlan,
+    tz: str,
+    keep_system: bool,
+    preparer: Preparer,
+    batch_size: int,
+) -> None:
+    """The worker: parse, check, send ``("batch", wires, problems)`` … then ``("end",)``."""
+
+    def send(message: tuple[Any, ...]) -> None:
+        _send(out, message)
+
+    # An export's metadata repeats (source and author): encode each distinct one once.
+    seen: dict[tuple[tuple[str, Any], ...], EncodedJson | None] = {}
+
+    def encoded(metadata: dict[str, Any] | None) -> EncodedJson | None:
+        if metadata is None:
+            return None
+        try:
+            key = tuple(metadata.items())
+            hit = seen.get(key)
+        except TypeError:  # a value that cannot be a key: encode this one on its own
+            return encoded_object(metadata)
+        if hit is None:
+            if len(seen) >= 10_000:
+                seen.clear()
+            hit = seen[key] = encoded_object(metadata)
+        return hit
+
+    try:
+        now = datetime.now(UTC)
+        wires: list[Wire] = []
+        problems: list[ParseProblem] = []
+        items = to_new_messages(
+            parse_export(survey.source, tz=tz, survey=survey), plan, keep_system=keep_system
+        )
+        for item in items:
+            if isinstance(item, ParseProblem):
+                problems.append(item)
+                continue
+            message, line_no = item
+            try:
+                prepared = preparer.prepare(message, now, metadata=encoded(message.metadata))
+            except InvalidInput as exc:
+                problems.append(
+                    ParseProblem(survey.name, line_no, message.content[:200], exc.message)
+                )
+                continue
+            wires.append(_to_wire(prepared, message.who, line_no))
+            if len(wires) >= batch_size:
+                send(("batch", wires, problems))
+                wires, problems = [], []
+        send(("batch", wires, problems))
+        send(("end",))
+    except BrokenPipeError:
+        return  # the parent stopped reading: it gave up on the import
+    except Exception as exc:  # sent to the parent, which raises it
+        send(("error", _sendable(exc)))
+
+
+def _send(out: IO[bytes], message: tuple[Any, ...]) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(len(data).to_bytes(8, "little"))
+    out.write(data)
+    out.flush()
+
+
+def main() -> None:
+    """Entry point of the worker process: the job comes pickled on stdin."""
+    out = sys.stdout.buffer
+    try:
+        job = pickle.load(sys.stdin.buffer)  # opens the export: it may be gone by now
+    except Exception as exc:
+        _send(out, ("error", _sendable(exc)))
+        return
+    # Everything loaded so far lives to the end; collect the rest less often (as the parent).
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    _work(out, *job)
+
+
+def _sendable(exc: Exception) -> RecuerdoError:
+    if isinstance(exc, RecuerdoError):
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:
+            pass
+        else:
+            return exc
+    return ImportFormatError(f"reading the export failed: {type(exc).__name__}: {exc}")
+
+
+_F_SETPIPE_SZ = 1031  # Linux
+# The worker imports recuerdo from where this process did, installed or not.
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def _widen(fd: int) -> None:
+    """Let the worker run a few batches ahead: with the default 64 KiB pipe it would wait
+    whenever this process is busy storing."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, _F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, OSError):  # not Linux, or a lower limit: the default size works too
+        pass
+
+
+class WorkerReader:
+    """The parent's end of a worker: started early (its interpreter loads while this process
+    surveys the file), then given its job with :meth:`start`. Batches arrive as frames (length,
+    then pickle) read by the event loop between two stores, so no thread competes with the
+    storing for the interpreter."""
+
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        reader: asyncio.StreamReader,
+        transport: asyncio.BaseTransport,
+        preparer: Preparer,
+    ) -> None:
+        self._process = process
+        self._reader = reader
+        self._transport = transport
+        self._preparer = preparer
+        self._name = "export"
+        self._ended = False
+
+    @classmethod
+    async def spawn(cls, preparer: Preparer) -> WorkerReader:
+        paths = [_PACKAGE_ROOT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        read_fd, write_fd = os.pipe()
+        _widen(write_fd)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                "from recuerdo.importers.parallel import main; main()",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=write_fd,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+            )
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        reader = asyncio.StreamReader(limit=1 << 22)
+        transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_fd, "rb", buffering=0)
+        )
+        return cls(process, reader, transport, preparer)
+
+    async def start(
+        self, survey: ExportSurvey, plan: RolePlan, *, tz: str, keep_system: bool, batch_size: int
+    ) -> None:
+        """Send the worker its export to read."""
+        stdin = self._process.stdin
+        assert stdin is not None
+        self._name = survey.name
+        job = (survey, plan, tz, keep_system, self._preparer, batch_size)
+        try:
+            stdin.write(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
+            await stdin.drain()
+            stdin.close()
+        except (BrokenPipeError, ConnectionResetError):
+            raise ImportFormatError(
+                f"{survey.name}: the import worker process could not start "
+                f"(exit code {await self._process.wait()})"
+            ) from None
+
+    async def take(self, report: ImportReport) -> list[tuple[PreparedMessage, int]]:
+        """The next batch (empty at the end); its problems go to ``report``."""
+        while not self._ended:
+            message = await self._receive()
+            if message[0] == "end":
+                self._ended = True
+            elif message[0] == "error":
+                self._ended = True
+                raise message[1]
+            else:
+                _, wires, problems = message
+                for problem in problems:
+                    report.add_problem(problem)
+                if wires:
+                    return self._rebuild(wires)
+        return []
+
+    async def _receive(self) -> tuple[Any, ...]:
+        try:
+            size = int.from_bytes(await self._reader.readexactly(8), "little")
+            message: tuple[Any, ...] = pickle.loads(await self._reader.readexactly(size))
+        except (asyncio.IncompleteReadError, pickle.UnpicklingError):
+            self._ended = True
+            code = await self._process.wait()
+            raise ImportFormatError(
+                f"{self._name}: the import worker process stopped unexpectedly "
+                f"(exit code {code}); nothing after its last batch was stored"
+            ) from None
+        return message
+
+    def _rebuild(self, wires: list[Wire]) -> list[tuple[PreparedMessage, int]]:
+        keys: dict[str, Any] = {}
+        out = []
+        for who, role, code, content, ctype, at, thread, ext, meta, profile, line_no in wires:
+            lookup = keys.get(who)
+            if lookup is None:
+                lookup = keys[who] = self._preparer.who(who).lookup_keys
+            prepared = PreparedMessage(
+                lookup,
+                role,
+                code,
+                content,
+                ctype,
+                datetime.fromisoformat(at),
+                thread,
+                ext,
+                None if meta is None else EncodedJson.of_text(meta),
+                profile,
+            )
+            out.append((prepared, line_no))
+        return out
+
+    async def close(self) -> None:
+        """Stop the worker if it is still running (an error or a cancelled import)."""
+        stdin = self._process.stdin
+        if stdin is not None and not stdin.is_closing():
+            stdin.close()
+        if self._process.returncode is None:
+            self._process.terminate()
+        try:
+            await asyncio.wait_for(self._process.wait(), 5)
+        except TimeoutError:
+            self._process.kill()
+            await self._process.wait()
+        self._transport.close()
+
+
+async def import_in_worker(
+    memory: PreparedRecorder,
+    reader: WorkerReader,
+    survey: ExportSurvey,
+    plan: RolePlan,
+    report: ImportReport,
+    *,
+    tz: str,
+    keep_system: bool,
+    batch_size: int,
+    after_batch: Callable[[int], None] | None = None,
+) -> None:
+    """Import one surveyed export, read by the worker of ``reader`` (see the module
+    docstring); the worker is stopped at the end, whatever happens."""
+    try:
+        await reader.start(survey, plan, tz=tz, keep_system=keep_system, batch_size=batch_size)
+
+        async def take() -> list[tuple[PreparedMessage, int]]:
+            return await reader.take(report)
+
+        async def store(batch: list[tuple[PreparedMessage, int]]) -> Sequence[bool]:
+            return await memory.store_prepared([prepared for prepared, _ in batch])
+
+        await store_batches(take, store, report, after_batch)
+    finally:
+        await reader.close()
+
+
+def worth_a_worker(source: ExportSource) -> bool:
+    """Whether ``source`` is a file big enough for a worker (:data:`MIN_BYTES`)."""
+    if source.path is None:
+        return False
+    try:
+        return os.path.getsize(source.path) >= MIN_BYTES
+    except OSError:
+        return False
