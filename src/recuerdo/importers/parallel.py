@@ -214,6 +214,8 @@ class WorkerReader:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=write_fd,
                 env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+                # Its own session: Ctrl-C in a terminal reaches this process, which stops it.
+                start_new_session=True,
             )
         except BaseException:
             os.close(read_fd)
