@@ -313,6 +313,15 @@ async def test_concurrent_lookups_each_find_their_own_client(memory: Memory) -> 
     assert answers[60:] == [None, "thread_0", "thread_3"]
 
 
+async def test_a_crowd_of_lookups_all_get_answers(memory: Memory) -> None:
+    # More lookups at once than one query takes (PostgreSQL answers them in several).
+    phones = [f"5730014{i:05d}" for i in range(50)]
+    for i, phone in enumerate(phones[:40]):  # the last ten are nobody
+        await memory.save_thread_id(phone, f"thread_{i}")
+    answers = await asyncio.gather(*(memory.get_thread_id(phones[i % 50]) for i in range(1200)))
+    assert answers == [f"thread_{i % 50}" if i % 50 < 40 else None for i in range(1200)]
+
+
 async def test_lookups_on_a_closed_store_fail_clearly(memory: Memory) -> None:
     await memory.save_thread_id(PHONE, "thread_1")
     await memory.close()

@@ -29,6 +29,7 @@ _Lookup = tuple[int, Sequence[Identifier], "asyncio.Future[Row | None]"]
 _RETRY_STATES = {"40001", "40P01", "23505"}
 _ATTEMPTS = 5
 _ID_BLOCK = 100
+_LOOKUPS_PER_QUERY = 500  # a few parameters each; PostgreSQL takes at most 32,767 per query
 
 
 def _encode_json(value: Any) -> str:
@@ -246,17 +247,21 @@ class PostgresStore:
         for lookup in batch:
             by_tenant.setdefault(lookup[0], []).append(lookup)
         for tenant, lookups in by_tenant.items():
-            keysets = [keys for _, keys, _ in lookups]
-            try:
-                rows = await self.read(lambda: ops.find_clients(tenant, keysets))  # noqa: B023
-            except Exception as exc:
-                for *_, future in lookups:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (*_, future), row in zip(lookups, rows, strict=True):
+            for first in range(0, len(lookups), _LOOKUPS_PER_QUERY):
+                await self._answer(tenant, lookups[first : first + _LOOKUPS_PER_QUERY])
+
+    async def _answer(self, tenant: int, lookups: list[_Lookup]) -> None:
+        keysets = [keys for _, keys, _ in lookups]
+        try:
+            rows = await self.read(lambda: ops.find_clients(tenant, keysets))
+        except Exception as exc:
+            for *_, future in lookups:
                 if not future.done():
-                    future.set_result(row)
+                    future.set_exception(exc)
+            return
+        for (*_, future), row in zip(lookups, rows, strict=True):
+            if not future.done():
+                future.set_result(row)
 
     async def _drive(self, conn: asyncpg.Connection, op: Op[T]) -> T:
         result: Any = None
