@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as pg_dialect
 from recuerdo.errors import RecuerdoError, StorageError
 from recuerdo.model import Identifier
 from recuerdo.store import ops
-from recuerdo.store.query import NextId, Op, Query, Row, StatementCache, Step
+from recuerdo.store.query import NextIds, Op, Query, Row, StatementCache, Step
 from recuerdo.store.record_batch import RecordCall, RecordCalls
 from recuerdo.store.rows import EncodedJson, compact_json
 
@@ -270,8 +270,10 @@ class PostgresStore:
             while True:
                 if isinstance(step, Query):
                     result = await self._run(conn, step)
+                elif isinstance(step, NextIds):
+                    result = await self._next_ids(conn, step.table, step.count)
                 else:
-                    result = await self._next_id(conn, step)
+                    result = (await self._next_ids(conn, step.table, 1))[0]
                 step = op.send(result)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
@@ -292,16 +294,19 @@ class PostgresStore:
         status = await conn.execute(text, *args)
         return _rowcount(status)
 
-    async def _next_id(self, conn: asyncpg.Connection, step: NextId) -> int:
+    async def _next_ids(self, conn: asyncpg.Connection, table: str, count: int) -> list[int]:
         # Sequences ignore rollbacks, so ids fetched in bulk stay ours whatever happens to the
         # transaction: one round trip per _ID_BLOCK ids instead of one per id.
-        pool = self._ids.setdefault(step.table, [])
-        if not pool:
-            rows = await conn.fetch(
-                f"SELECT nextval('{step.table}_id_seq') AS id FROM generate_series(1, {_ID_BLOCK})"
-            )
-            pool.extend(sorted((int(r["id"]) for r in rows), reverse=True))
-        return pool.pop()
+        pool = self._ids.setdefault(table, [])
+        ids: list[int] = []
+        while len(ids) < count:
+            if not pool:
+                rows = await conn.fetch(
+                    f"SELECT nextval('{table}_id_seq') AS id FROM generate_series(1, {_ID_BLOCK})"
+                )
+                pool.extend(sorted((int(r["id"]) for r in rows), reverse=True))
+            ids.append(pool.pop())
+        return ids
 
     async def close(self) -> None:
         """Finish queued writes, then close the pool."""

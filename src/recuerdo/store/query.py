@@ -1,6 +1,7 @@
 """Storage operations written once, run by either engine.
 
-An operation is a generator that yields :class:`Query` (or :class:`NextId`) requests and receives
+An operation is a generator that yields :class:`Query` (or :class:`NextId`, :class:`NextIds`)
+requests and receives
 their results. The SQLite engine drives it synchronously inside its single writer's transaction;
 the PostgreSQL engine drives it with ``await`` on a pooled connection. The business rules of
 storage (which conversation a message belongs to, counters, idempotency) therefore exist once.
@@ -45,7 +46,16 @@ class NextId:
     table: str
 
 
-Step = Query | NextId
+@dataclass(frozen=True, slots=True)
+class NextIds:
+    """Ask for ``count`` new ids of ``table`` at once, increasing (a batch that uses fewer
+    leaves a gap: ids are unique and increasing, not dense)."""
+
+    table: str
+    count: int
+
+
+Step = Query | NextId | NextIds
 Op = Generator[Step, Any, T]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from recuerdo.model import Identifier
 from recuerdo.store import ops
 from recuerdo.store.ops import PreparedMessage
-from recuerdo.store.query import NextId, Op, Query, Row, row_params, sql, with_rows
+from recuerdo.store.query import NextId, NextIds, Op, Query, Row, row_params, sql, with_rows
 from recuerdo.store.rows import as_dt
 from recuerdo.store.schema import ROLE_COUNTER
 
@@ -194,6 +194,7 @@ def _plan(
     idle: timedelta,
 ) -> Op[list[tuple[Row, bool]]]:
     plan: list[tuple[Row, bool]] = []
+    ids = iter((yield NextIds("messages", len(items))))  # duplicates among them leave a gap
     for m in items:
         client_id = resolved[id(m.keys)][0]["id"]
         if m.external_id is not None:
@@ -203,10 +204,9 @@ def _plan(
                 continue
         state = states[client_id]
         conv = yield from _place(state, m, idle)
-        message_id = yield NextId("messages")
         row: dict[str, Any] = {
             "client_id": client_id,
-            "id": message_id,
+            "id": next(ids),
             "conversation_id": conv.id,
             "thread_id": m.thread_id or conv.thread_id,
             "at": m.at,

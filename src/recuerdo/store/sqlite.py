@@ -13,6 +13,8 @@ Reads use a second connection; WAL lets them run while a write is in progress.
 from __future__ import annotations
 
 import asyncio
+import functools
+import operator
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,7 +27,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from recuerdo.errors import RecuerdoError, StorageError
 from recuerdo.model import Identifier
 from recuerdo.store import ops
-from recuerdo.store.query import NextId, Op, Query, Row, StatementCache, Step
+from recuerdo.store.query import NextIds, Op, Query, Row, StatementCache, Step
 from recuerdo.store.record_batch import RecordCall, record_calls
 from recuerdo.store.rows import compact_json, db_time
 
@@ -42,16 +44,28 @@ def _json(value: Any) -> str:
 _CONVERT: dict[type, Any] = {datetime: db_time, dict: _json, list: _json, tuple: _json}
 
 
+@functools.lru_cache(maxsize=1024)
+def _getter(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """The statement's values of a parameter mapping, in order (one C call, not a loop)."""
+    if not names:
+        return lambda params: ()
+    if len(names) == 1:
+        name = names[0]
+        return lambda params: (params[name],)
+    getter: Callable[[Mapping[str, Any]], tuple[Any, ...]] = operator.itemgetter(*names)
+    return getter
+
+
 def _args(names: tuple[str, ...], params: Mapping[str, Any]) -> list[Any]:
     """Positional arguments in statement order: datetimes as fixed-width ISO text and JSON
     documents as text, the rest as they are. (Positional binding: SQLite looks named
     parameters up one by one, which costs microseconds each in a statement with thousands.)"""
-    out = [params[name] for name in names]
-    for i, value in enumerate(out):
-        convert = _CONVERT.get(type(value))
-        if convert is not None:
-            out[i] = convert(value)
-    return out
+    return _convert(_getter(names)(params)) if names else []
+
+
+def _convert(values: tuple[Any, ...]) -> list[Any]:
+    get = _CONVERT.get
+    return [convert(v) if (convert := get(type(v))) is not None else v for v in values]
 
 
 class SQLiteStore:
@@ -236,8 +250,10 @@ class SQLiteStore:
             while True:
                 if isinstance(step, Query):
                     result = self._run(conn, step)
+                elif isinstance(step, NextIds):
+                    result = self._next_ids(step.table, step.count)
                 else:
-                    result = self._next_id(step)
+                    result = self._next_ids(step.table, 1)[0]
                 step = op.send(result)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
@@ -248,7 +264,8 @@ class SQLiteStore:
         if q.mode == "many":
             rows = q.params
             assert isinstance(rows, Sequence)
-            conn.executemany(text, [_args(names, p) for p in rows])
+            getter = _getter(names)
+            conn.executemany(text, [_convert(getter(p)) for p in rows])
             return None
         params = q.params
         assert isinstance(params, Mapping)
@@ -261,20 +278,23 @@ class SQLiteStore:
             return cursor.fetchall()
         return cursor.rowcount
 
-    def _next_id(self, step: NextId) -> int:
-        block = self._ids.get(step.table)
-        if not block or block[0] > block[1]:
-            row = self._writer.execute(
-                "UPDATE id_counters SET value = value + ? WHERE name = ? RETURNING value",
-                (_ID_BLOCK, step.table),
-            ).fetchone()
-            if row is None:
-                raise StorageError(f"no id counter for {step.table}; run `recuerdo db upgrade`")
-            block = [row[0] - _ID_BLOCK + 1, row[0]]
-            self._ids[step.table] = block
-        value = block[0]
-        block[0] += 1
-        return value
+    def _next_ids(self, table: str, count: int) -> list[int]:
+        ids: list[int] = []
+        while len(ids) < count:
+            block = self._ids.get(table)
+            if not block or block[0] > block[1]:
+                row = self._writer.execute(
+                    "UPDATE id_counters SET value = value + ? WHERE name = ? RETURNING value",
+                    (_ID_BLOCK, table),
+                ).fetchone()
+                if row is None:
+                    raise StorageError(f"no id counter for {table}; run `recuerdo db upgrade`")
+                block = [row[0] - _ID_BLOCK + 1, row[0]]
+                self._ids[table] = block
+            take = min(count - len(ids), block[1] - block[0] + 1)
+            ids.extend(range(block[0], block[0] + take))
+            block[0] += take
+        return ids
 
     # -- lifecycle -----------------------------------------------------------------------------
 
