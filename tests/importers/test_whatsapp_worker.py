@@ -75,6 +75,42 @@ async def test_a_worker_imports_exactly_what_one_process_does(
     assert (again.imported, again.duplicates) == (0, 2501)
 
 
+async def test_several_files_each_get_a_worker_with_the_same_options(
+    memory: Memory, tmp_path: Path
+) -> None:
+    first = _write_chat(tmp_path / "uno.txt", 300)
+    second = tmp_path / "dos.txt"
+    second.write_text(
+        "01/06/2024, 08:00 - Ana: ¿siguen abiertos?\n"
+        "01/06/2024, 08:01 - Tienda Sol cambió el asunto a «Ventas»\n"
+        "01/06/2024, 08:02 - Tienda Sol: sí, hasta las 8 p. m.\n",
+        encoding="utf-8",
+    )
+    other = memory.for_tenant("comparacion")
+    reports = [
+        await import_whatsapp(
+            target,
+            [first, second],
+            business="Tienda Sol",
+            phone=PHONE,
+            keep_system=False,
+            tz="UTC",
+            worker=worker,
+        )
+        for target, worker in ((memory, True), (other, False))
+    ]
+    by_worker, in_process = reports
+
+    assert by_worker.files == in_process.files
+    assert (by_worker.imported, by_worker.skipped) == (in_process.imported, in_process.skipped)
+    assert by_worker.imported == 303
+    assert by_worker.skipped == 1  # the system line, left out
+    assert _problems(by_worker) == _problems(in_process)
+    assert await _stored(memory) == await _stored(other)
+    latest = (await memory.history(PHONE, limit=1)).items[0]
+    assert latest.at.hour == 8 and latest.at.minute == 2  # read as UTC, as asked
+
+
 async def test_a_worker_reports_messages_its_checks_refuse(tmp_path: Path) -> None:
     from recuerdo import Settings
 
