@@ -60,7 +60,7 @@ def _args(names: tuple[str, ...], params: Mapping[str, Any]) -> list[Any]:
     """Positional arguments in statement order: datetimes as fixed-width ISO text and JSON
     documents as text, the rest as they are. (Positional binding: SQLite looks named
     parameters up one by one, which costs microseconds each in a statement with thousands.)"""
-    return _convert(_getter(names)(params)) if names else []
+    return _convert(_getter(names)(params))
 
 
 def _convert(values: tuple[Any, ...]) -> list[Any]:
