@@ -10,9 +10,17 @@ import pytest
 
 from recuerdo import Memory
 from recuerdo.errors import ImportFormatError, InvalidInput
-from recuerdo.importers import ExportSource, ImportReport, import_whatsapp, survey_export
-from recuerdo.importers.parallel import WorkerReader, import_in_worker
+from recuerdo.importers import (
+    ExportSource,
+    ImportProgress,
+    ImportReport,
+    import_whatsapp,
+    survey_export,
+    whatsapp_spans,
+)
+from recuerdo.importers.parallel import WorkerCrew, WorkerReader, import_in_worker
 from recuerdo.importers.whatsapp_roles import plan_roles
+from recuerdo.importers.whatsapp_spans import Span
 
 PHONE = "+57 300 123 4567"
 
@@ -73,6 +81,38 @@ async def test_a_worker_imports_exactly_what_one_process_does(
 
     again = await import_whatsapp(memory, [path], business="Tienda Sol", phone=PHONE, worker=True)
     assert (again.imported, again.duplicates) == (0, 2501)
+
+
+async def test_workers_reading_spans_in_turn_import_what_one_process_does(
+    memory: Memory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write_chat(tmp_path / "chat.txt", 6000)
+    monkeypatch.setattr(whatsapp_spans, "SPAN_BYTES", 16_384)
+    assert len(whatsapp_spans.plan_spans(survey_export(path), "America/Bogota")) > 8
+    other = memory.for_tenant("comparacion")
+    progress: list[ImportProgress] = []
+    by_worker = await import_whatsapp(
+        memory,
+        [path],
+        business="Tienda Sol",
+        phone=PHONE,
+        worker=True,
+        batch_size=250,
+        progress=progress.append,
+    )
+    in_process = await import_whatsapp(
+        other, [path], business="Tienda Sol", phone=PHONE, worker=False, batch_size=250
+    )
+
+    assert by_worker.imported == in_process.imported == 6001
+    assert _problems(by_worker) == _problems(in_process)
+    assert await _stored(memory) == await _stored(other)
+    client = await memory.client(PHONE)
+    assert (client.total_messages, client.total_conversations) == (6001, 1)
+    lines = [p.lines_read for p in progress]
+    assert lines == sorted(lines) and lines[-1] == progress[-1].lines_total
+    again = await import_whatsapp(memory, [path], business="Tienda Sol", phone=PHONE, worker=True)
+    assert (again.imported, again.duplicates) == (0, 6001)
 
 
 async def test_several_files_each_get_a_worker_with_the_same_options(
@@ -156,10 +196,12 @@ async def test_a_worker_that_dies_is_a_clear_error(memory: Memory, tmp_path: Pat
     survey = survey_export(path)
     plan = plan_roles(survey, business="Tienda Sol", phone=PHONE)
     reader = await WorkerReader.spawn(memory.preparer)
-    await reader.start(survey, plan, tz="America/Bogota", keep_system=True, batch_size=500)
+    await reader.start(
+        survey, plan, [Span(0, None, 1)], tz="America/Bogota", keep_system=True, batch_size=500
+    )
     report = ImportReport()
     first = await reader.take(report)
-    assert len(first) == 500
+    assert first is not None and len(first) == 500
     reader._process.send_signal(signal.SIGKILL)
     with pytest.raises(ImportFormatError, match="stopped unexpectedly"):
         await _drain(reader, report)
@@ -176,11 +218,11 @@ async def test_a_file_gone_before_the_worker_reads_it(memory: Memory, tmp_path: 
     survey = survey_export(path)
     plan = plan_roles(survey, business="Tienda Sol", phone=PHONE)
     path.unlink()
-    reader = await WorkerReader.spawn(memory.preparer)
+    crew = await WorkerCrew.spawn(memory.preparer)
     with pytest.raises(ImportFormatError, match="no such file"):
         await import_in_worker(
             memory,
-            reader,
+            crew,
             survey,
             plan,
             ImportReport(),

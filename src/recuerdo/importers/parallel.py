@@ -21,7 +21,7 @@ import gc
 import os
 import pickle
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol, runtime_checkable
@@ -32,6 +32,8 @@ from recuerdo.importers.report import ImportReport, ParseProblem
 from recuerdo.importers.sources import ExportSource
 from recuerdo.importers.whatsapp import ExportSurvey, parse_export
 from recuerdo.importers.whatsapp_roles import RolePlan, to_new_messages
+from recuerdo.importers.whatsapp_spans import Span, plan_spans
+from recuerdo.model import NewMessage
 from recuerdo.store.ops import PreparedMessage
 from recuerdo.store.rows import EncodedJson
 from recuerdo.validation import Preparer, encoded_object
@@ -39,6 +41,8 @@ from recuerdo.validation import Preparer, encoded_object
 MIN_BYTES = 8 << 20
 """Smaller export files (about 130,000 messages) are read in this process: starting a worker
 costs about half a second."""
+
+_MISSING: Any = object()
 
 Wire = tuple[Any, ...]
 """One checked message: who, role, role code, content, content type, time (ISO), thread id,
@@ -55,7 +59,7 @@ class PreparedRecorder(Protocol):
     async def store_prepared(self, items: Sequence[PreparedMessage], /) -> list[bool]: ...
 
 
-def _to_wire(p: PreparedMessage, who: str, line_no: int) -> Wire:
+def _to_wire(p: PreparedMessage, who: str, metadata: str | None, line_no: int) -> Wire:
     return (
         who,
         p.role,
@@ -65,7 +69,7 @@ def _to_wire(p: PreparedMessage, who: str, line_no: int) -> Wire:
         (p.at if p.at.tzinfo is UTC else p.at.astimezone(UTC)).isoformat(),
         p.thread_id,
         p.external_id,
-        None if p.metadata is None else str(p.metadata),
+        metadata,
         p.profile_name,
         line_no,
     )
@@ -79,58 +83,79 @@ def _work(
     keep_system: bool,
     preparer: Preparer,
     batch_size: int,
+    spans: Sequence[Span],
 ) -> None:
-    """The worker: parse, check, send ``("batch", wires, problems)`` … then ``("end",)``."""
+    """The worker: for each of its spans, parse and check it, sending
+    ``("batch", wires, problems)`` … then ``("span",)``."""
 
     def send(message: tuple[Any, ...]) -> None:
         _send(out, message)
 
-    # An export's metadata repeats (source and author): encode each distinct one once.
-    seen: dict[tuple[tuple[str, Any], ...], EncodedJson | None] = {}
+    # An export's metadata repeats (source and author): encode each distinct one once, and
+    # send one text object for it (pickle sends a repeated object once per batch).
+    seen: dict[tuple[tuple[str, Any], ...], tuple[EncodedJson, str]] = {}
 
-    def encoded(metadata: dict[str, Any] | None) -> EncodedJson | None:
+    def encoded(metadata: dict[str, Any] | None) -> tuple[EncodedJson | None, str | None]:
         if metadata is None:
-            return None
+            return None, None
         try:
             key = tuple(metadata.items())
             hit = seen.get(key)
         except TypeError:  # a value that cannot be a key: encode this one on its own
-            return encoded_object(metadata)
+            one = encoded_object(metadata)
+            return one, None if one is None else str(one)
         if hit is None:
             if len(seen) >= 10_000:
                 seen.clear()
-            hit = seen[key] = encoded_object(metadata)
+            one = encoded_object(metadata)
+            if one is None:
+                return None, None
+            hit = seen[key] = (one, str(one))
         return hit
 
     try:
         now = datetime.now(UTC)
-        wires: list[Wire] = []
-        problems: list[ParseProblem] = []
-        items = to_new_messages(
-            parse_export(survey.source, tz=tz, survey=survey), plan, keep_system=keep_system
-        )
-        for item in items:
-            if isinstance(item, ParseProblem):
-                problems.append(item)
-                continue
-            message, line_no = item
-            try:
-                prepared = preparer.prepare(message, now, metadata=encoded(message.metadata))
-            except InvalidInput as exc:
-                problems.append(
-                    ParseProblem(survey.name, line_no, message.content[:200], exc.message)
-                )
-                continue
-            wires.append(_to_wire(prepared, message.who, line_no))
-            if len(wires) >= batch_size:
-                send(("batch", wires, problems))
-                wires, problems = [], []
-        send(("batch", wires, problems))
-        send(("end",))
+        for span in spans:
+            items = to_new_messages(
+                parse_export(survey.source, tz=tz, survey=survey, span=span),
+                plan,
+                keep_system=keep_system,
+            )
+            _work_span(send, items, survey.name, preparer, now, encoded, batch_size)
+            send(("span",))
     except BrokenPipeError:
         return  # the parent stopped reading: it gave up on the import
     except Exception as exc:  # sent to the parent, which raises it
         send(("error", _sendable(exc)))
+
+
+def _work_span(
+    send: Callable[[tuple[Any, ...]], None],
+    items: Iterable[tuple[NewMessage, int] | ParseProblem],
+    name: str,
+    preparer: Preparer,
+    now: datetime,
+    encoded: Callable[[dict[str, Any] | None], tuple[EncodedJson | None, str | None]],
+    batch_size: int,
+) -> None:
+    wires: list[Wire] = []
+    problems: list[ParseProblem] = []
+    for item in items:
+        if isinstance(item, ParseProblem):
+            problems.append(item)
+            continue
+        message, line_no = item
+        try:
+            metadata, text = encoded(message.metadata)
+            prepared = preparer.prepare(message, now, metadata=metadata)
+        except InvalidInput as exc:
+            problems.append(ParseProblem(name, line_no, message.content[:200], exc.message))
+            continue
+        wires.append(_to_wire(prepared, message.who, text, line_no))
+        if len(wires) >= batch_size:
+            send(("batch", wires, problems))
+            wires, problems = [], []
+    send(("batch", wires, problems))
 
 
 def _send(out: IO[bytes], message: tuple[Any, ...]) -> None:
@@ -199,7 +224,6 @@ class WorkerReader:
         self._transport = transport
         self._preparer = preparer
         self._name = "export"
-        self._ended = False
 
     @classmethod
     async def spawn(cls, preparer: Preparer) -> WorkerReader:
@@ -229,13 +253,20 @@ class WorkerReader:
         return cls(process, reader, transport, preparer)
 
     async def start(
-        self, survey: ExportSurvey, plan: RolePlan, *, tz: str, keep_system: bool, batch_size: int
+        self,
+        survey: ExportSurvey,
+        plan: RolePlan,
+        spans: Sequence[Span],
+        *,
+        tz: str,
+        keep_system: bool,
+        batch_size: int,
     ) -> None:
-        """Send the worker its export to read."""
+        """Send the worker its spans of the export to read, in order."""
         stdin = self._process.stdin
         assert stdin is not None
         self._name = survey.name
-        job = (survey, plan, tz, keep_system, self._preparer, batch_size)
+        job = (survey, plan, tz, keep_system, self._preparer, batch_size, list(spans))
         try:
             stdin.write(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
             await stdin.drain()
@@ -246,29 +277,26 @@ class WorkerReader:
                 f"(exit code {await self._process.wait()})"
             ) from None
 
-    async def take(self, report: ImportReport) -> list[tuple[PreparedMessage, int]]:
-        """The next batch (empty at the end); its problems go to ``report``."""
-        while not self._ended:
+    async def take(self, report: ImportReport) -> list[tuple[PreparedMessage, int]] | None:
+        """The next batch of the current span, or ``None`` at its end; problems go to
+        ``report``."""
+        while True:
             message = await self._receive()
-            if message[0] == "end":
-                self._ended = True
-            elif message[0] == "error":
-                self._ended = True
+            if message[0] == "span":
+                return None
+            if message[0] == "error":
                 raise message[1]
-            else:
-                _, wires, problems = message
-                for problem in problems:
-                    report.add_problem(problem)
-                if wires:
-                    return self._rebuild(wires)
-        return []
+            _, wires, problems = message
+            for problem in problems:
+                report.add_problem(problem)
+            if wires:
+                return self._rebuild(wires)
 
     async def _receive(self) -> tuple[Any, ...]:
         try:
             size = int.from_bytes(await self._reader.readexactly(8), "little")
             message: tuple[Any, ...] = pickle.loads(await self._reader.readexactly(size))
         except (asyncio.IncompleteReadError, pickle.UnpicklingError):
-            self._ended = True
             code = await self._process.wait()
             raise ImportFormatError(
                 f"{self._name}: the import worker process stopped unexpectedly "
@@ -278,11 +306,16 @@ class WorkerReader:
 
     def _rebuild(self, wires: list[Wire]) -> list[tuple[PreparedMessage, int]]:
         keys: dict[str, Any] = {}
+        metadata: dict[str | None, EncodedJson | None] = {None: None}
         out = []
         for who, role, code, content, ctype, at, thread, ext, meta, profile, line_no in wires:
             lookup = keys.get(who)
             if lookup is None:
                 lookup = keys[who] = self._preparer.who(who).lookup_keys
+            document = metadata.get(meta, _MISSING)
+            if document is _MISSING:
+                assert meta is not None
+                document = metadata[meta] = EncodedJson.of_text(meta)
             prepared = PreparedMessage(
                 lookup,
                 role,
@@ -292,7 +325,7 @@ class WorkerReader:
                 datetime.fromisoformat(at),
                 thread,
                 ext,
-                None if meta is None else EncodedJson.of_text(meta),
+                document,
                 profile,
             )
             out.append((prepared, line_no))
@@ -313,9 +346,72 @@ class WorkerReader:
         self._transport.close()
 
 
+class WorkerCrew:
+    """The workers of one export: each reads every other span (:mod:`whatsapp_spans`), and
+    batches are taken span by span in file order, so the store sees the messages in the order
+    one pass would give them while the workers read ahead at the same time."""
+
+    def __init__(self, readers: list[WorkerReader]) -> None:
+        self._readers = readers
+        self._turns: list[WorkerReader] = []
+
+    @classmethod
+    async def spawn(cls, preparer: Preparer, count: int | None = None) -> WorkerCrew:
+        """Start ``count`` workers (default :func:`crew_size`)."""
+        readers: list[WorkerReader] = []
+        try:
+            for _ in range(count or crew_size()):
+                readers.append(await WorkerReader.spawn(preparer))
+        except BaseException:
+            await asyncio.gather(*(r.close() for r in readers), return_exceptions=True)
+            raise
+        return cls(readers)
+
+    async def start(
+        self,
+        survey: ExportSurvey,
+        plan: RolePlan,
+        spans: Sequence[Span],
+        *,
+        tz: str,
+        keep_system: bool,
+        batch_size: int,
+    ) -> None:
+        """Give the workers the spans of ``survey`` in turn; workers left without one stop."""
+        used, idle = self._readers[: len(spans)], self._readers[len(spans) :]
+        self._readers = used
+        await asyncio.gather(*(r.close() for r in idle))
+        for i, reader in enumerate(used):
+            own = spans[i :: len(used)]
+            await reader.start(
+                survey, plan, own, tz=tz, keep_system=keep_system, batch_size=batch_size
+            )
+        self._turns = [used[i % len(used)] for i in range(len(spans))]
+
+    async def take(self, report: ImportReport) -> list[tuple[PreparedMessage, int]]:
+        """The next batch in file order (empty at the end)."""
+        while self._turns:
+            batch = await self._turns[0].take(report)
+            if batch is not None:
+                return batch
+            del self._turns[0]
+        return []
+
+    async def close(self) -> None:
+        """Stop every worker still running."""
+        await asyncio.gather(*(r.close() for r in self._readers))
+
+
+def crew_size() -> int:
+    """Workers per export: two where there are two processors or more (with this process
+    storing, three processes then share the machine: parsing costs more than storing), else
+    one."""
+    return 2 if (os.cpu_count() or 1) > 1 else 1
+
+
 async def import_in_worker(
     memory: PreparedRecorder,
-    reader: WorkerReader,
+    crew: WorkerCrew,
     survey: ExportSurvey,
     plan: RolePlan,
     report: ImportReport,
@@ -325,20 +421,21 @@ async def import_in_worker(
     batch_size: int,
     after_batch: Callable[[int], None] | None = None,
 ) -> None:
-    """Import one surveyed export, read by the worker of ``reader`` (see the module
-    docstring); the worker is stopped at the end, whatever happens."""
+    """Import one surveyed export, read by the workers of ``crew`` (see the module
+    docstring); the workers are stopped at the end, whatever happens."""
     try:
-        await reader.start(survey, plan, tz=tz, keep_system=keep_system, batch_size=batch_size)
+        spans = await asyncio.to_thread(plan_spans, survey, tz)
+        await crew.start(survey, plan, spans, tz=tz, keep_system=keep_system, batch_size=batch_size)
 
         async def take() -> list[tuple[PreparedMessage, int]]:
-            return await reader.take(report)
+            return await crew.take(report)
 
         async def store(batch: list[tuple[PreparedMessage, int]]) -> Sequence[bool]:
             return await memory.store_prepared([prepared for prepared, _ in batch])
 
         await store_batches(take, store, report, after_batch)
     finally:
-        await reader.close()
+        await crew.close()
 
 
 def worth_a_worker(source: ExportSource) -> bool:

@@ -57,6 +57,9 @@ class ExportSource:
     _open: Callable[[], AbstractContextManager[IO[bytes]]]
     path: str | None = None
     """The file it reads, when it reads one (not for exports held in memory)."""
+    plain: bool = False
+    """A plain ``.txt`` file on disk: it can be read from any byte offset
+    (:meth:`lines_between`)."""
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Sent to an import worker process as its path: the worker opens the file itself.
@@ -80,7 +83,7 @@ class ExportSource:
         if head[:2] == b"PK":
             member = _chat_member(file)
             return cls(f"{file.name}:{member}", lambda: _open_zip_member(file, member), str(file))
-        return cls(str(file), lambda: file.open("rb"), str(file))
+        return cls(str(file), lambda: file.open("rb"), str(file), plain=True)
 
     @classmethod
     def from_bytes(cls, name: str, data: bytes) -> ExportSource:
@@ -103,6 +106,15 @@ class ExportSource:
                     received=self.name,
                 ) from None
 
+    def lines_between(self, start: int, end: int | None) -> Iterator[SourceLine]:
+        """The lines from byte offset ``start`` (the start of a line) to ``end`` (the start of
+        a later line, or ``None`` for the end of the file) of a :attr:`plain` UTF-8 file."""
+        if not self.plain:
+            raise ValueError(f"{self.name}: only a plain text file can be read from an offset")
+        with self._open() as fp:
+            fp.seek(start)
+            yield from _utf8_lines(fp, None if end is None else end - start)
+
 
 def _decoded_lines(name: str, fp: IO[bytes]) -> Iterator[SourceLine]:
     # peek() lets us sniff the head without consuming it; BytesIO has none, so buffer it.
@@ -114,8 +126,17 @@ def _decoded_lines(name: str, fp: IO[bytes]) -> Iterator[SourceLine]:
         yield from _utf16_lines(reader)
         return
     _refuse_binary(name, head)
+    yield from _utf8_lines(reader, None)
+
+
+def _utf8_lines(reader: IO[bytes], size: int | None) -> Iterator[SourceLine]:
+    """The lines of ``reader`` (all, or those in its next ``size`` bytes), decoded."""
     marks = _MARKS.sub
     for raw in reader:
+        if size is not None:
+            if size <= 0:
+                return
+            size -= len(raw)
         if raw[-1:] == b"\n":
             raw = raw[:-2] if raw[-2:-1] == b"\r" else raw[:-1]
         try:
@@ -129,8 +150,11 @@ def _decoded_lines(name: str, fp: IO[bytes]) -> Iterator[SourceLine]:
 def _utf16_lines(reader: IO[bytes]) -> Iterator[SourceLine]:
     # Some Windows tools re-save exports as UTF-16; WhatsApp itself writes UTF-8.
     text_io = io.TextIOWrapper(reader, encoding="utf-16", errors="replace", newline="\n")
-    for line in text_io:
-        yield strip_marks(line.rstrip("\r\n")), "\ufffd" in line
+    try:
+        for line in text_io:
+            yield strip_marks(line.rstrip("\r\n")), "\ufffd" in line
+    finally:
+        text_io.detach()  # the file is closed by whoever opened it
 
 
 def _refuse_binary(name: str, head: bytes) -> None:

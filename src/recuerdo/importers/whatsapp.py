@@ -222,12 +222,15 @@ def parse_export(
     survey: ExportSurvey | None = None,
     date_order: DateOrder | str | None = None,
     max_message_chars: int = MAX_MESSAGE_CHARS,
+    span: tuple[int, int | None, int] | None = None,
 ) -> Iterator[ParsedMessage | ParseProblem]:
     """Stream the messages (and problems) of an export, in file order.
 
     Times are wall-clock time in ``tz``; the date order is the survey's (detected from the
     whole file) unless ``date_order`` is given. Lines that cannot be read are yielded as
-    :class:`ParseProblem` and the rest of the file is still parsed.
+    :class:`ParseProblem` and the rest of the file is still parsed. ``span`` (a
+    :class:`~recuerdo.importers.whatsapp_spans.Span`: start and end byte offsets, first line
+    number) reads only that part of a plain text file.
 
     >>> text = b"[1/2/24 10:00] Ana: hola\\n[13/2/24 9:00] Ana: ok\\n"
     >>> src = ExportSource.from_bytes("c.txt", text)
@@ -238,13 +241,20 @@ def parse_export(
         survey = survey_export(source, date_order=date_order)
     elif date_order:
         survey.date_order = DateOrder(date_order)
-    return _parse(survey, LocalClock(survey.date_order, zone(tz)), max_message_chars)
+    return _parse(survey, LocalClock(survey.date_order, zone(tz)), max_message_chars, span)
 
 
 def _parse(
-    survey: ExportSurvey, clock: LocalClock, max_chars: int
+    survey: ExportSurvey,
+    clock: LocalClock,
+    max_chars: int,
+    span: tuple[int, int | None, int] | None,
 ) -> Iterator[ParsedMessage | ParseProblem]:
     name = survey.name
+    if span is None:
+        lines, first_line = survey.source.lines(), 1
+    else:
+        lines, first_line = survey.source.lines_between(span[0], span[1]), span[2]
     match = HEADER.match
     # The message being gathered: header line number, time, author, its lines, its length.
     start = 0
@@ -258,7 +268,7 @@ def _parse(
     # The header text (date and time as written) → its UTC time: consecutive messages often
     # share a minute, and a dict lookup is cheaper than building an aware datetime.
     stamps: dict[str, datetime] = {}
-    for line_no, (text, bad_encoding) in enumerate(survey.source.lines(), start=1):
+    for line_no, (text, bad_encoding) in enumerate(lines, start=first_line):
         if bad_encoding:
             yield ParseProblem(name, line_no, text, "invalid UTF-8 bytes (replaced by �)")
         m = match(text)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from recuerdo.errors import InvalidInput
 from recuerdo.importers.parallel import (
     PreparedRecorder,
-    WorkerReader,
+    WorkerCrew,
     import_in_worker,
     worth_a_worker,
 )
@@ -62,11 +62,11 @@ async def import_whatsapp(
         paths = [paths]  # one file given on its own, not a list of characters
     sources = [p if isinstance(p, ExportSource) else ExportSource.from_path(p) for p in paths]
     chosen = [_use_worker(worker, memory, source) for source in sources]
-    early: WorkerReader | None = None
+    early: WorkerCrew | None = None
     try:
         if any(chosen):
             assert isinstance(memory, PreparedRecorder)
-            early = await WorkerReader.spawn(memory.preparer)  # loads while files are surveyed
+            early = await WorkerCrew.spawn(memory.preparer)  # loads while files are surveyed
         surveys: list[ExportSurvey] = []
         for source in sources:
             surveys.append(await asyncio.to_thread(survey_export, source, date_order=date_order))
@@ -87,10 +87,10 @@ async def import_whatsapp(
             after_batch = _progress_hook(progress, report, survey)
             if use_worker:
                 assert isinstance(memory, PreparedRecorder)
-                reader, early = early or await WorkerReader.spawn(memory.preparer), None
+                crew, early = early or await WorkerCrew.spawn(memory.preparer), None
                 await import_in_worker(
                     memory,
-                    reader,
+                    crew,
                     survey,
                     plan,
                     report,

@@ -27,7 +27,7 @@ SOURCE = "whatsapp-export"
 _PHONE_LIKE = re.compile(r"\+?[\d\s\-().\u00a0\u202f]{7,24}")
 # Occurrence counters are kept for this many recent timestamps: enough for exports whose lines
 # are slightly out of order, while memory stays flat.
-_RECENT_TIMESTAMPS = 64
+RECENT_TIMESTAMPS = 64
 
 
 def normalise_name(name: str) -> str:
@@ -183,7 +183,7 @@ class ExternalIds:
             counts = self._seen.get(at)
             if counts is None:
                 counts = self._seen[at] = {}
-                if len(self._seen) > _RECENT_TIMESTAMPS:
+                if len(self._seen) > RECENT_TIMESTAMPS:
                     self._seen.popitem(last=False)
             self._at, self._counts = at, counts
             iso = at.isoformat()

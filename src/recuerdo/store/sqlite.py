@@ -18,7 +18,7 @@ import operator
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,30 +42,73 @@ def _json(value: Any) -> str:
 
 
 _CONVERT: dict[type, Any] = {datetime: db_time, dict: _json, list: _json, tuple: _json}
+_NEEDS_CONVERT = frozenset(_CONVERT)
+_UTC_TEXT = operator.methodcaller("isoformat", timespec="microseconds")
+_TZINFO = operator.attrgetter("tzinfo")
+
+
+def _convert(values: Sequence[Any]) -> list[Any]:
+    get = _CONVERT.get
+    return [convert(v) if (convert := get(type(v))) is not None else v for v in values]
+
+
+def _convert_column(values: tuple[Any, ...]) -> Sequence[Any]:
+    """One column of an ``executemany``: left as it is when nothing in it needs converting
+    (looked at with C-level ``map``, not value by value in Python); a column of UTC datetimes
+    is formatted with one C call per value."""
+    types = set(map(type, values))
+    if types.isdisjoint(_NEEDS_CONVERT):
+        return values
+    if types == {datetime} and set(map(_TZINFO, values)) == {UTC}:
+        return list(map(_UTC_TEXT, values))
+    return _convert(values)
+
+
+def _picker(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values at ``keys`` (names of a mapping, indexes of a sequence) as a tuple, in one C
+    call (``itemgetter`` alone answers a bare value for one key)."""
+    if not keys:
+        return lambda values: ()
+    if len(keys) == 1:
+        key = keys[0]
+        return lambda values: (values[key],)
+    picker: Callable[[Any], tuple[Any, ...]] = operator.itemgetter(*keys)
+    return picker
+
+
+class _Binder:
+    """Positional arguments of one compiled statement from parameter mappings (positional
+    binding: SQLite looks named parameters up one by one, which costs microseconds each in a
+    statement with thousands). Datetimes become fixed-width ISO text and JSON documents text.
+    A name used several times (``CASE WHEN at < :at THEN :at …``) is converted once."""
+
+    __slots__ = ("_expand", "_get", "_width")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        unique = tuple(dict.fromkeys(names))
+        self._width = len(unique)
+        self._get = _picker(unique)
+        self._expand = (
+            None if len(unique) == len(names) else _picker([unique.index(n) for n in names])
+        )
+
+    def one(self, params: Mapping[str, Any]) -> Sequence[Any]:
+        values = _convert(self._get(params))
+        return values if self._expand is None else self._expand(values)
+
+    def many(self, rows: Sequence[Mapping[str, Any]]) -> list[Sequence[Any]]:
+        if not rows or not self._width:
+            return [() for _ in rows]
+        columns = [_convert_column(column) for column in zip(*map(self._get, rows), strict=True)]
+        args: list[Sequence[Any]] = list(zip(*columns, strict=True))
+        if self._expand is not None:
+            args = list(map(self._expand, args))
+        return args
 
 
 @functools.lru_cache(maxsize=1024)
-def _getter(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
-    """The statement's values of a parameter mapping, in order (one C call, not a loop)."""
-    if not names:
-        return lambda params: ()
-    if len(names) == 1:
-        name = names[0]
-        return lambda params: (params[name],)
-    getter: Callable[[Mapping[str, Any]], tuple[Any, ...]] = operator.itemgetter(*names)
-    return getter
-
-
-def _args(names: tuple[str, ...], params: Mapping[str, Any]) -> list[Any]:
-    """Positional arguments in statement order: datetimes as fixed-width ISO text and JSON
-    documents as text, the rest as they are. (Positional binding: SQLite looks named
-    parameters up one by one, which costs microseconds each in a statement with thousands.)"""
-    return _convert(_getter(names)(params))
-
-
-def _convert(values: tuple[Any, ...]) -> list[Any]:
-    get = _CONVERT.get
-    return [convert(v) if (convert := get(type(v))) is not None else v for v in values]
+def _binder(names: tuple[str, ...]) -> _Binder:
+    return _Binder(names)
 
 
 class SQLiteStore:
@@ -261,15 +304,15 @@ class SQLiteStore:
     def _run(self, conn: sqlite3.Connection, q: Query) -> Any:
         text, names, bound = self._statements.compile(q.stmt)
         names = names or ()
+        binder = _binder(names)
         if q.mode == "many":
             rows = q.params
             assert isinstance(rows, Sequence)
-            getter = _getter(names)
-            conn.executemany(text, [_convert(getter(p)) for p in rows])
+            conn.executemany(text, binder.many(rows))
             return None
         params = q.params
         assert isinstance(params, Mapping)
-        cursor = conn.execute(text, _args(names, {**bound, **params} if bound else params))
+        cursor = conn.execute(text, binder.one({**bound, **params} if bound else params))
         if q.mode == "one":
             row = cursor.fetchone()
             cursor.fetchall()  # finish the statement so RETURNING rows are all written
