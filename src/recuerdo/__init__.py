@@ -1,7 +1,13 @@
 """recuerdo: long-term memory for WhatsApp customer-service bots.
 
 >>> from recuerdo import Memory, Role   # doctest: +SKIP
+
+``Memory`` and ``RemoteMemory`` are imported when first asked for: a process that only needs
+part of the package (an import worker, ``recuerdo --help``) does not load the LLM client, the
+HTTP client and the storage engines.
 """
+
+from typing import TYPE_CHECKING
 
 from recuerdo.errors import (
     AuthError,
@@ -20,7 +26,6 @@ from recuerdo.errors import (
     RecuerdoError,
     StorageError,
 )
-from recuerdo.memory import Memory
 from recuerdo.model import (
     Client,
     ContentType,
@@ -32,8 +37,11 @@ from recuerdo.model import (
     Recorded,
     Role,
 )
-from recuerdo.remote import RemoteMemory
 from recuerdo.settings import Settings
+
+if TYPE_CHECKING:
+    from recuerdo.memory import Memory
+    from recuerdo.remote import RemoteMemory
 
 __version__ = "0.1.0"
 
@@ -66,3 +74,15 @@ __all__ = [
     "Settings",
     "StorageError",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "Memory":
+        from recuerdo.memory import Memory
+
+        return Memory
+    if name == "RemoteMemory":
+        from recuerdo.remote import RemoteMemory
+
+        return RemoteMemory
+    raise AttributeError(f"module 'recuerdo' has no attribute {name!r}")

@@ -11,9 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from recuerdo.importers import ExportSource, parse_export, plan_roles, survey_export
+from recuerdo.errors import ImportFormatError
+from recuerdo.importers import (
+    DateOrder,
+    ExportSource,
+    ExportSurvey,
+    parse_export,
+    plan_roles,
+    survey_export,
+)
+from recuerdo.importers.parallel import WorkerCrew
 from recuerdo.importers.whatsapp_roles import to_new_messages
-from recuerdo.importers.whatsapp_spans import Span, plan_spans
+from recuerdo.importers.whatsapp_spans import Span, part_starts, plan_spans
+from recuerdo.validation import Preparer
 
 PHONE = "+57 300 123 4567"
 
@@ -110,3 +120,75 @@ def test_only_a_plain_file_reads_from_an_offset(tmp_path: Path) -> None:
     source = ExportSource.from_bytes("chat.txt", b"1/2/24, 10:00 - Ana: hola\n")
     with pytest.raises(ValueError, match="only a plain text file"):
         next(source.lines_between(0, None))
+
+
+def _survey_fields(survey: ExportSurvey) -> tuple[object, ...]:
+    return (
+        survey.date_order,
+        survey.date_order_certain,
+        survey.lines,
+        survey.headers,
+        survey.system_lines,
+        survey.group_notices,
+        list(survey.authors.items()),
+        survey.too_many_authors,
+    )
+
+
+def _ambiguous_chat(path: Path) -> Path:
+    """Days and months never above 12, the clock going back now and then: only the votes
+    (dates impossible or going back in each order) can tell the order."""
+    rng = random.Random(5)
+    lines = []
+    for n in range(20_000):
+        day, month = 1 + (n // 300) % 12, 1 + (n // 3600) % 12
+        if rng.random() < 0.01:
+            day, month = month, day
+        lines.append(f"{month}/{day}/22, 10:{n % 60:02d} - {'Ana' if n % 2 else 'Luz'}: hola\n")
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+async def test_workers_count_parts_of_a_survey_as_one_pass_would(tmp_path: Path) -> None:
+    many_authors = tmp_path / "autores.txt"
+    many_authors.write_text(
+        "".join(f"1/2/24, 10:00 - Persona {n}: hola\n" for n in range(12_000)), encoding="utf-8"
+    )
+    exports = [
+        _messy_chat(tmp_path / "chat.txt", 20_000, 11),
+        _ambiguous_chat(tmp_path / "ambigua.txt"),
+        many_authors,  # more authors than one pass counts: surveyed again in one pass
+    ]
+    crew = await WorkerCrew.spawn(Preparer(), 2)
+    try:
+        for export in exports:
+            source = ExportSource.from_path(export)
+            assert len(part_starts(source, 3)) == 2
+            one_pass = survey_export(source)
+            by_parts = await crew.survey(source)
+            assert _survey_fields(by_parts) == _survey_fields(one_pass)
+            forced = await crew.survey(source, date_order="ymd")
+            assert forced.date_order is DateOrder.YMD and forced.date_order_certain
+    finally:
+        await crew.close()
+    assert _survey_fields(one_pass)[-1] is True  # the last export had too many authors
+
+
+async def test_a_survey_by_parts_refuses_what_one_pass_refuses(tmp_path: Path) -> None:
+    not_chat = tmp_path / "notas.txt"
+    not_chat.write_text("una nota cualquiera\n" * 5000, encoding="utf-8")
+    binary = tmp_path / "foto.txt"
+    binary.write_bytes(bytes(range(256)) * 400)
+    crew = await WorkerCrew.spawn(Preparer(), 2)
+    try:
+        with pytest.raises(ImportFormatError, match="no WhatsApp message header"):
+            await crew.survey(ExportSource.from_path(not_chat))
+        source = ExportSource.from_path(_messy_chat(tmp_path / "chat.txt", 2000, 3))
+        assert (await crew.survey(source)).headers == survey_export(source).headers
+        with pytest.raises(ImportFormatError, match="binary file"):
+            await crew.survey(ExportSource.from_path(binary))
+        with pytest.raises(ImportFormatError, match="worker process"):
+            await crew.survey(source)  # a crew that failed mid-survey is not used again
+    finally:
+        await crew.close()
+    assert part_starts(ExportSource.from_bytes("x.txt", b"1/2/24, 10:00 - A: b\n"), 3) == []

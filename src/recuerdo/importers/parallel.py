@@ -1,17 +1,19 @@
-"""Parsing a large export in a worker process while this process stores it.
+"""Parsing a large export in worker processes while this process stores it.
 
 Reading a WhatsApp export (decoding, headers, roles, deterministic ids) and checking each
-message cost about as much Python time as storing it; in one process they take turns on the
-interpreter. For a large file a worker process does the reading and the checks with the same
-rules (:attr:`recuerdo.Memory.preparer`) and sends compact batches through a pipe; this process
-only places and stores them. A message the checks refuse becomes a problem of the report with
-its line, as in one process.
+message cost more Python time than storing it; in one process they take turns on the
+interpreter. For a large file a crew of workers (:class:`WorkerCrew`, two where there are two
+processors) first counts parts of the survey side by side with this process, then each worker
+reads every other span of the file (:mod:`recuerdo.importers.whatsapp_spans`) and checks its
+messages with the same rules (:attr:`recuerdo.Memory.preparer`), sending compact batches
+through a pipe; this process takes the spans in file order and only places and stores them. A
+message the checks refuse becomes a problem of the report with its line, as in one process.
 
-The worker is a fresh interpreter (running :func:`main` of this module; never a
-``fork`` of a process that runs an event loop and threads, and not ``multiprocessing``'s
-spawn, which re-runs the caller's main script), given its job and answering through pipes in
-pickle frames. Batches are plain tuples of strings and numbers: unpickling datetimes and enums
-costs several times more than rebuilding them here.
+A worker is a fresh interpreter (running :func:`main` of this module; never a ``fork`` of a
+process that runs an event loop and threads, and not ``multiprocessing``'s spawn, which re-runs
+the caller's main script), given jobs on its stdin and answering through a pipe in pickle
+frames. Batches are plain tuples of strings and numbers: unpickling datetimes and enums costs
+several times more than rebuilding them here.
 """
 
 from __future__ import annotations
@@ -30,9 +32,17 @@ from recuerdo.errors import ImportFormatError, InvalidInput, RecuerdoError
 from recuerdo.importers.recording import store_batches
 from recuerdo.importers.report import ImportReport, ParseProblem
 from recuerdo.importers.sources import ExportSource
-from recuerdo.importers.whatsapp import ExportSurvey, parse_export
+from recuerdo.importers.whatsapp import (
+    ExportSurvey,
+    SurveyTally,
+    parse_export,
+    survey_export,
+    survey_from_parts,
+    tally_lines,
+)
+from recuerdo.importers.whatsapp_headers import DateOrder
 from recuerdo.importers.whatsapp_roles import RolePlan, to_new_messages
-from recuerdo.importers.whatsapp_spans import Span, plan_spans
+from recuerdo.importers.whatsapp_spans import Span, part_starts, plan_spans
 from recuerdo.model import NewMessage
 from recuerdo.store.ops import PreparedMessage
 from recuerdo.store.rows import EncodedJson
@@ -166,17 +176,29 @@ def _send(out: IO[bytes], message: tuple[Any, ...]) -> None:
 
 
 def main() -> None:
-    """Entry point of the worker process: the job comes pickled on stdin."""
+    """Entry point of the worker process: jobs come pickled on stdin: parts of exports to
+    survey, answered one by one, then the spans to read, the last job."""
     out = sys.stdout.buffer
-    try:
-        job = pickle.load(sys.stdin.buffer)  # opens the export: it may be gone by now
-    except Exception as exc:
-        _send(out, ("error", _sendable(exc)))
-        return
     # Everything loaded so far lives to the end; collect the rest less often (as the parent).
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    _work(out, *job)
+    while True:
+        try:
+            job = pickle.load(sys.stdin.buffer)  # opens the export: it may be gone by now
+            if job[0] == "survey":
+                _, source, start, end = job
+                part = tally_lines(source.lines_between(start, end), sniff=False, part=True)
+                _send(out, ("survey", part))
+                continue
+        except EOFError:  # the parent needs nothing more
+            return
+        except BrokenPipeError:
+            return
+        except Exception as exc:
+            _send(out, ("error", _sendable(exc)))
+            return
+        _work(out, *job[1:])
+        return
 
 
 def _sendable(exc: Exception) -> RecuerdoError:
@@ -262,18 +284,32 @@ class WorkerReader:
         keep_system: bool,
         batch_size: int,
     ) -> None:
-        """Send the worker its spans of the export to read, in order."""
+        """Send the worker its spans of the export to read, in order (its last job)."""
+        self._name = survey.name
+        job = ("parse", survey, plan, tz, keep_system, self._preparer, batch_size, list(spans))
+        await self._give(job, last=True)
+
+    async def survey_part(self, source: ExportSource, start: int, end: int | None) -> SurveyTally:
+        """The worker's count of the lines of ``source`` from byte ``start`` to ``end``."""
+        self._name = source.name
+        await self._give(("survey", source, start, end), last=False)
+        message = await self._receive()
+        if message[0] == "error":
+            raise message[1]
+        tally: SurveyTally = message[1]
+        return tally
+
+    async def _give(self, job: tuple[Any, ...], *, last: bool) -> None:
         stdin = self._process.stdin
         assert stdin is not None
-        self._name = survey.name
-        job = (survey, plan, tz, keep_system, self._preparer, batch_size, list(spans))
         try:
             stdin.write(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
             await stdin.drain()
-            stdin.close()
+            if last:
+                stdin.close()
         except (BrokenPipeError, ConnectionResetError):
             raise ImportFormatError(
-                f"{survey.name}: the import worker process could not start "
+                f"{self._name}: the import worker process could not start "
                 f"(exit code {await self._process.wait()})"
             ) from None
 
@@ -366,6 +402,39 @@ class WorkerCrew:
             await asyncio.gather(*(r.close() for r in readers), return_exceptions=True)
             raise
         return cls(readers)
+
+    async def survey(
+        self, source: ExportSource, *, date_order: DateOrder | str | None = None
+    ) -> ExportSurvey:
+        """:func:`survey_export` of ``source``, its parts counted side by side by this process
+        and the workers (an export that cannot be cut is surveyed in one pass)."""
+        starts = await asyncio.to_thread(part_starts, source, len(self._readers) + 1)
+        parts = None
+        if starts:
+            bounds: list[int | None] = [*starts, None]
+            tasks = [
+                asyncio.ensure_future(
+                    asyncio.to_thread(
+                        lambda: tally_lines(source.lines(starts[0]), sniff=True, part=True)
+                    )
+                ),
+                *(
+                    asyncio.ensure_future(reader.survey_part(source, start, end))
+                    for reader, start, end in zip(self._readers, starts, bounds[1:], strict=False)
+                ),
+            ]
+            try:
+                tallies = await asyncio.gather(*tasks)
+            except BaseException:  # the workers may still answer: they cannot serve again
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await self.close()
+                raise
+            parts = survey_from_parts(source, tallies, date_order=date_order)
+        if parts is None:
+            return await asyncio.to_thread(survey_export, source, date_order=date_order)
+        return parts
 
     async def start(
         self,

@@ -94,11 +94,12 @@ class ExportSource:
             return cls(f"{name}:{member}", lambda: _open_zip_member(io.BytesIO(data), member))
         return cls(name, lambda: io.BytesIO(data))
 
-    def lines(self) -> Iterator[SourceLine]:
-        """Stream the decoded, cleaned lines; a file that is not text raises ImportFormatError."""
+    def lines(self, end: int | None = None) -> Iterator[SourceLine]:
+        """Stream the decoded, cleaned lines (of a :attr:`plain` file, those before byte
+        ``end``, the start of a line); a file that is not text raises ImportFormatError."""
         with self._open() as fp:
             try:
-                yield from _decoded_lines(self.name, fp)
+                yield from _decoded_lines(self.name, fp, end)
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 raise ImportFormatError(
                     f"{self.name}: the zip export cannot be read to the end ({exc}); "
@@ -111,12 +112,15 @@ class ExportSource:
         a later line, or ``None`` for the end of the file) of a :attr:`plain` UTF-8 file."""
         if not self.plain:
             raise ValueError(f"{self.name}: only a plain text file can be read from an offset")
+        if start == 0:  # the head is checked as in a whole read
+            yield from self.lines(end)
+            return
         with self._open() as fp:
             fp.seek(start)
             yield from _utf8_lines(fp, None if end is None else end - start)
 
 
-def _decoded_lines(name: str, fp: IO[bytes]) -> Iterator[SourceLine]:
+def _decoded_lines(name: str, fp: IO[bytes], end: int | None = None) -> Iterator[SourceLine]:
     # peek() lets us sniff the head without consuming it; BytesIO has none, so buffer it.
     reader: Any = fp if hasattr(fp, "peek") else io.BufferedReader(fp)
     head: bytes = reader.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
@@ -126,7 +130,7 @@ def _decoded_lines(name: str, fp: IO[bytes]) -> Iterator[SourceLine]:
         yield from _utf16_lines(reader)
         return
     _refuse_binary(name, head)
-    yield from _utf8_lines(reader, None)
+    yield from _utf8_lines(reader, end)
 
 
 def _utf8_lines(reader: IO[bytes], size: int | None) -> Iterator[SourceLine]:

@@ -5,7 +5,7 @@ learn the date order, the authors and whether the chat is a group; :func:`parse_
 streams :class:`ParsedMessage` and :class:`ParseProblem` items. Memory stays flat however long
 the chat is.
 
->>> from recuerdo.importers.sources import ExportSource
+>>> from recuerdo.importers.sources import ExportSource, SourceLine
 >>> text = "13/01/24, 9:05 p. m. - Ana: hola\\nsigo aquí\\n"
 >>> src = ExportSource.from_bytes("chat.txt", text.encode())
 >>> [(m.author, m.content, m.at.isoformat()) for m in parse_export(src)]
@@ -17,14 +17,14 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from recuerdo.errors import ImportFormatError, InvalidInput
 from recuerdo.importers.report import ParseProblem
-from recuerdo.importers.sources import ExportSource
+from recuerdo.importers.sources import ExportSource, SourceLine
 from recuerdo.importers.whatsapp_content import ENCRYPTION_NOTICE, GROUP_NOTICE, classify
 from recuerdo.importers.whatsapp_headers import (
     HEADER,
@@ -142,23 +142,49 @@ def survey_export(
     Raises :class:`ImportFormatError` for a file that is empty, binary, or holds no WhatsApp
     message header in its first lines.
 
-    >>> from recuerdo.importers.sources import ExportSource
+    >>> from recuerdo.importers.sources import ExportSource, SourceLine
     >>> survey = survey_export(ExportSource.from_bytes("c.txt", b"[2024-01-31 10:00] Ana: hola\\n"))
     >>> survey.date_order, dict(survey.authors)
     (<DateOrder.YMD: 'ymd'>, {'Ana': 1})
     """
     src = source if isinstance(source, ExportSource) else ExportSource.from_path(source)
-    votes = DateOrderVotes()
-    authors: Counter[str] = Counter()
-    lines = headers = system = groups = non_empty = 0
-    too_many = False
+    tally = tally_lines(src.lines(), sniff=True)
+    return _surveyed(src, tally, tally.votes, date_order)
+
+
+@dataclass(slots=True)
+class SurveyTally:
+    """What a pass over an export, or over a part of one, counted. A part also lists its
+    header dates (each run of equal dates once), so parts counted side by side can be joined
+    into exactly what one pass gives (:func:`survey_from_parts`)."""
+
+    votes: DateOrderVotes = field(default_factory=DateOrderVotes)
+    dates: list[tuple[str, ...]] | None = None
+    lines: int = 0
+    headers: int = 0
+    system: int = 0
+    groups: int = 0
+    authors: Counter[str] = field(default_factory=Counter)
+    too_many_authors: bool = False
+
+
+_MAX_PART_DATES = 200_000
+"""A part whose dates change more often than this is counted again in one pass instead."""
+
+
+def tally_lines(lines: Iterable[SourceLine], *, sniff: bool, part: bool = False) -> SurveyTally:
+    """Count ``lines`` (see :class:`SurveyTally`); with ``sniff``, give up after the first
+    lines when none of them is a message header (the caller then refuses the file)."""
+    tally = SurveyTally(dates=[] if part else None)
+    votes, dates, authors = tally.votes, tally.dates, tally.authors
+    lines_seen = headers = system = groups = non_empty = 0
     match = HEADER.match
     last_date: tuple[str, ...] = ()
-    for text, _ in src.lines():
-        lines += 1
+    for text, _ in lines:
+        lines_seen += 1
         m = match(text)
         if m is None:
-            if headers == 0 and text.strip():
+            if sniff and headers == 0 and text.strip():
                 non_empty += 1
                 if non_empty >= _SNIFF_LINES:
                     break
@@ -168,6 +194,11 @@ def survey_export(
         if date != last_date:  # messages of one day share their date: vote once per change
             votes.add(*date)
             last_date = date
+            if dates is not None:
+                if len(dates) >= _MAX_PART_DATES:
+                    tally.dates = dates = None
+                else:
+                    dates.append(date)
         author, rest = split_author(text[m.end() :])
         if author is None:
             system += 1
@@ -180,8 +211,47 @@ def survey_export(
             elif len(authors) < _MAX_AUTHORS:
                 authors[author] = 1
             else:
-                too_many = True
-    if headers == 0:
+                tally.too_many_authors = True
+    tally.lines, tally.headers, tally.system, tally.groups = lines_seen, headers, system, groups
+    return tally
+
+
+def survey_from_parts(
+    source: ExportSource,
+    parts: Sequence[SurveyTally],
+    *,
+    date_order: DateOrder | str | None = None,
+) -> ExportSurvey | None:
+    """The survey of an export counted in consecutive parts (the first one sniffed), or
+    ``None`` when the parts cannot be joined exactly (too many dates or authors in one): the
+    caller then surveys the file in one pass."""
+    votes = DateOrderVotes()
+    joined = SurveyTally(votes=votes)
+    if parts[0].headers == 0:
+        return None  # one pass decides whether this is an export at all
+    for part in parts:
+        if part.dates is None or part.too_many_authors:
+            return None
+        for date in part.dates:
+            votes.add(*date)
+        for author, count in part.authors.items():
+            if author not in joined.authors and len(joined.authors) >= _MAX_AUTHORS:
+                return None
+            joined.authors[author] += count
+        joined.lines += part.lines
+        joined.headers += part.headers
+        joined.system += part.system
+        joined.groups += part.groups
+    return _surveyed(source, joined, votes, date_order)
+
+
+def _surveyed(
+    src: ExportSource,
+    tally: SurveyTally,
+    votes: DateOrderVotes,
+    date_order: DateOrder | str | None,
+) -> ExportSurvey:
+    if tally.headers == 0:
         raise ImportFormatError(
             f"{src.name}: no WhatsApp message header found; expected lines like "
             "'31/12/23, 14:05 - Ana: hola' (Android) or '[31/12/23, 14:05:09] Ana: hola' (iOS)",
@@ -192,12 +262,12 @@ def survey_export(
         source=src,
         date_order=chosen,
         date_order_certain=bool(date_order) or votes.certain(),
-        lines=lines,
-        headers=headers,
-        system_lines=system,
-        group_notices=groups,
-        authors=authors,
-        too_many_authors=too_many,
+        lines=tally.lines,
+        headers=tally.headers,
+        system_lines=tally.system,
+        group_notices=tally.groups,
+        authors=tally.authors,
+        too_many_authors=tally.too_many_authors,
     )
 
 

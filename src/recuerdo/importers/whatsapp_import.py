@@ -46,9 +46,9 @@ async def import_whatsapp(
     rest is still imported. Importing the same file again, or an overlapping export, stores
     nothing twice.
 
-    A file of :data:`~recuerdo.importers.parallel.MIN_BYTES` or more is read by a worker
-    process while this one stores (``worker=True``/``False`` forces the choice; it needs a
-    local :class:`~recuerdo.Memory` and a file on disk).
+    A file of :data:`~recuerdo.importers.parallel.MIN_BYTES` or more is surveyed and read by
+    worker processes while this one stores (``worker=True``/``False`` forces the choice; it
+    needs a local :class:`~recuerdo.Memory` and a file on disk).
 
     Example::
 
@@ -68,8 +68,13 @@ async def import_whatsapp(
             assert isinstance(memory, PreparedRecorder)
             early = await WorkerCrew.spawn(memory.preparer)  # loads while files are surveyed
         surveys: list[ExportSurvey] = []
-        for source in sources:
-            surveys.append(await asyncio.to_thread(survey_export, source, date_order=date_order))
+        for source, use_worker in zip(sources, chosen, strict=True):
+            if use_worker and early is not None:  # the workers count parts of it meanwhile
+                surveys.append(await early.survey(source, date_order=date_order))
+            else:
+                surveys.append(
+                    await asyncio.to_thread(survey_export, source, date_order=date_order)
+                )
         plans: list[RolePlan] = [
             plan_roles(
                 s, business=business, operators=operators, phone=phone, allow_groups=allow_groups

@@ -23,7 +23,7 @@ import os
 from datetime import datetime
 from typing import IO, NamedTuple
 
-from recuerdo.importers.sources import strip_marks
+from recuerdo.importers.sources import ExportSource, strip_marks
 from recuerdo.importers.whatsapp import ExportSurvey, split_author, zone
 from recuerdo.importers.whatsapp_headers import HEADER, LocalClock
 from recuerdo.importers.whatsapp_roles import RECENT_TIMESTAMPS
@@ -76,6 +76,29 @@ def plan_spans(survey: ExportSurvey, tz: str, span_bytes: int | None = None) -> 
     starts = [0, *cuts]
     ends: list[int | None] = [*cuts, None]
     return [Span(s, e, n) for s, e, n in zip(starts, ends, [1, *lines], strict=True)]
+
+
+def part_starts(source: ExportSource, parts: int) -> list[int]:
+    """Where the 2nd, 3rd … of ``parts`` about equal parts of a plain UTF-8 export file start
+    (each at the start of a line), for counting them side by side; empty for an export that
+    cannot be cut (not a plain file on disk, UTF-16, or too small)."""
+    if not source.plain or source.path is None or parts < 2:
+        return []
+    starts: list[int] = []
+    try:
+        size = os.path.getsize(source.path)
+        with open(source.path, "rb") as fp:
+            if fp.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+                return []
+            for k in range(1, parts):
+                fp.seek(size * k // parts)
+                fp.readline()
+                start = fp.tell()
+                if start < size and (not starts or start > starts[-1]):
+                    starts.append(start)
+    except OSError:
+        return []
+    return starts
 
 
 def _cut_after(fp: IO[bytes], offset: int, clock: LocalClock) -> int | None:

@@ -203,13 +203,22 @@ def _plan(
                 plan.append((seen, False))
                 continue
         state = states[client_id]
-        conv = yield from _place(state, m, idle)
+        at = m.at
+        conv = state.open
+        # The usual case inline (the open conversation goes on); the rest in _place.
+        if (
+            conv is None
+            or at < conv.last_at
+            or at - conv.last_at > idle
+            or (m.thread_id is not None and conv.thread_id != m.thread_id)
+        ):
+            conv = yield from _place(state, m, idle)
         row: dict[str, Any] = {
             "client_id": client_id,
             "id": next(ids),
             "conversation_id": conv.id,
             "thread_id": m.thread_id or conv.thread_id,
-            "at": m.at,
+            "at": at,
             "role": m.role_code,
             "content": m.content,
             "content_type": m.content_type,
@@ -217,12 +226,16 @@ def _plan(
             "metadata": m.metadata,
         }
         conv.counts[m.role] += 1
-        conv.last_at = max(conv.last_at, m.at)
+        if at > conv.last_at:
+            conv.last_at = at
         state.touched[conv.id] = conv
         state.messages += 1
-        state.last_at = m.at if state.last_at is None else max(state.last_at, m.at)
-        state.profile_name = m.profile_name or state.profile_name
-        state.thread_id = state.thread_id or m.thread_id
+        if state.last_at is None or at > state.last_at:
+            state.last_at = at
+        if m.profile_name:
+            state.profile_name = m.profile_name
+        if not state.thread_id:
+            state.thread_id = m.thread_id
         if m.external_id is not None:
             existing[(client_id, m.external_id)] = row
         plan.append((row, True))
