@@ -136,42 +136,53 @@ def run_parse(export: Path) -> dict[str, object]:
     return {"seconds": time.perf_counter() - started, "messages": messages, "problems": problems}
 
 
-def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    # ru_maxrss is in KiB on Linux; for RUSAGE_CHILDREN, the largest child's.
-    return resource.getrusage(who).ru_maxrss / 1024
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 class ChildPeaks(threading.Thread):
     """Peak resident memory of each child process (the import workers), read from
-    ``/proc/PID/status`` (VmHWM) every 0.5 s while they run: ``getrusage`` only tells the
-    largest child's, and an import has two workers."""
+    ``/proc/PID/status`` (VmHWM) every 0.05 s while they run (new children are looked for every
+    0.5 s). ``getrusage`` tells only the largest child's, and counts in it the parent's memory
+    at the fork."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peaks: dict[int, float] = {}
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self) -> None:
-        me = str(os.getpid())
-        while not self._stop.wait(0.5):
-            for entry in os.listdir("/proc"):
-                if not entry.isdigit():
-                    continue
+        tick = 0
+        while not self._done.wait(0.05):
+            if tick % 10 == 0:
+                for pid in self._children():
+                    self.peaks.setdefault(pid, 0.0)
+            tick += 1
+            for pid in list(self.peaks):
                 try:
-                    stat = Path(f"/proc/{entry}/stat").read_text()
-                    if stat.rsplit(")", 1)[1].split()[1] != me:
-                        continue
-                    status = Path(f"/proc/{entry}/status").read_text()
+                    status = Path(f"/proc/{pid}/status").read_text()
                 except OSError:
                     continue
                 for line in status.splitlines():
                     if line.startswith("VmHWM:"):
-                        kib = int(line.split()[1])
-                        self.peaks[int(entry)] = max(self.peaks.get(int(entry), 0), kib / 1024)
+                        self.peaks[pid] = max(self.peaks[pid], int(line.split()[1]) / 1024)
+
+    @staticmethod
+    def _children() -> list[int]:
+        me, found = str(os.getpid()), []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                except OSError:
+                    continue
+                if stat.rsplit(")", 1)[1].split()[1] == me:
+                    found.append(int(entry))
+        return found
 
     def stop(self) -> float:
         """The sum of the children's peaks, in MB."""
-        self._stop.set()
+        self._done.set()
         self.join()
         return sum(self.peaks.values())
 
@@ -209,7 +220,6 @@ def child_main(mode: str, count: int, folder: Path) -> None:
             "messages_in_file": count,
             "rss_before_mb": before,
             "peak_mb": main_peak,
-            "largest_worker_peak_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
             "workers_peak_mb": workers_peak,
             "total_peak_mb": main_peak + workers_peak,
         }

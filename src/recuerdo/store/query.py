@@ -31,7 +31,8 @@ class Query:
     """Run ``stmt`` with ``params``; ``mode`` says what comes back.
 
     one: the first row or ``None``; all: every row; exec: the row count; many: ``executemany`` over
-    a list of parameter dicts (returns ``None``).
+    a list of parameter dicts (returns the rows written, summed, where the driver tells it —
+    SQLite — else ``None``).
     """
 
     stmt: ClauseElement

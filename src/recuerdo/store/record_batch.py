@@ -45,6 +45,19 @@ S_BUMP_CLIENTS = sql(
 )
 
 
+# The optimistic first try (see record_batch): messages whose external id is already stored are
+# left out by the unique index instead of looked up first.
+S_INSERT_NEW_MESSAGES = sql(
+    "INSERT INTO messages (client_id, id, conversation_id, thread_id, at, role, content, "
+    "content_type, external_id, metadata) VALUES (:client_id, :id, :conversation_id, :thread_id, "
+    ":at, :role, :content, :content_type, :external_id, :metadata) "
+    "ON CONFLICT (client_id, external_id) DO NOTHING"
+)
+S_SAVEPOINT = sql("SAVEPOINT record_batch")
+S_ROLLBACK_TO_SAVEPOINT = sql("ROLLBACK TO SAVEPOINT record_batch")
+S_RELEASE_SAVEPOINT = sql("RELEASE SAVEPOINT record_batch")
+
+
 class _NeedsPast(Exception):
     """A message the batch path cannot place; the per-message path will."""
 
@@ -96,9 +109,27 @@ def record_batch(
     *,
     lock: bool,
 ) -> Op[list[tuple[Row, bool]]]:
-    """Record ``items`` in order; answer ``(row, created)`` for each, as :func:`ops.record`."""
+    """Record ``items`` in order; answer ``(row, created)`` for each, as :func:`ops.record`.
+
+    Without row locks (SQLite's single writer, whose ``executemany`` reports how many rows it
+    wrote) the batch first assumes that none of its external ids is stored yet — true of a new
+    import and of live traffic but for webhook retries — and skips looking them up: the
+    messages go in with ``ON CONFLICT DO NOTHING`` inside a savepoint, and if any was left out
+    the savepoint is rolled back and the batch planned again knowing the stored ones."""
     if len(items) == 1:  # nothing to share: the per-message operation is the shortest path
         return [(yield from ops.record(tenant, items[0], idle, now, lock=lock))]
+    return (yield from _record_batch(tenant, items, idle, now, lock=lock, optimistic=not lock))
+
+
+def _record_batch(
+    tenant: int,
+    items: Sequence[PreparedMessage],
+    idle: timedelta,
+    now: datetime,
+    *,
+    lock: bool,
+    optimistic: bool,
+) -> Op[list[tuple[Row, bool]]]:
     resolved = yield from _resolve(tenant, items)
     if lock:
         ids = sorted({row["id"] for row, _ in resolved.values()})
@@ -107,7 +138,7 @@ def record_batch(
         )
         fresh = {r["id"]: r for r in locked}
         resolved = {k: (fresh[row["id"]], created) for k, (row, created) in resolved.items()}
-    existing = yield from _existing(items, resolved)
+    existing = {} if optimistic else (yield from _existing(items, resolved))
     states = yield from _states(resolved)
     try:
         plan = yield from _plan(items, resolved, existing, states, idle)
@@ -116,7 +147,16 @@ def record_batch(
         for m in items:
             out.append((yield from ops.record(tenant, m, idle, now, lock=lock)))
         return out
-    yield from _write(plan, states, now)
+    if optimistic:
+        inserts = [row for row, created in plan if created]
+        yield Query(S_SAVEPOINT, {})
+        written = yield Query(S_INSERT_NEW_MESSAGES, inserts, "many")
+        if written != len(inserts):  # some were stored already: plan again, knowing them
+            yield Query(S_ROLLBACK_TO_SAVEPOINT, {})
+            yield Query(S_RELEASE_SAVEPOINT, {})
+            return (yield from _record_batch(tenant, items, idle, now, lock=lock, optimistic=False))
+        yield Query(S_RELEASE_SAVEPOINT, {})
+    yield from _write(plan, states, now, messages=not optimistic)
     return plan
 
 
@@ -263,7 +303,7 @@ def _place(state: _ClientState, m: PreparedMessage, idle: timedelta) -> Op[_Conv
 
 
 def _write(
-    plan: list[tuple[Row, bool]], states: dict[int, _ClientState], now: datetime
+    plan: list[tuple[Row, bool]], states: dict[int, _ClientState], now: datetime, *, messages: bool
 ) -> Op[None]:
     new_convs, bumps, closes, client_rows = [], [], [], []
     for cid, state in states.items():
@@ -308,7 +348,7 @@ def _write(
     # counters and last message time are up to date (a close copies last_message_at).
     if new_convs:
         yield Query(S_INSERT_CONVERSATIONS, new_convs, "many")
-    inserts = [row for row, created in plan if created]
+    inserts = [row for row, created in plan if created] if messages else []
     if inserts:
         yield Query(ops.S_INSERT_MESSAGE, inserts, "many")
     if bumps:

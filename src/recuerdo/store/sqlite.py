@@ -308,8 +308,7 @@ class SQLiteStore:
         if q.mode == "many":
             rows = q.params
             assert isinstance(rows, Sequence)
-            conn.executemany(text, binder.many(rows))
-            return None
+            return conn.executemany(text, binder.many(rows)).rowcount
         params = q.params
         assert isinstance(params, Mapping)
         cursor = conn.execute(text, binder.one({**bound, **params} if bound else params))
