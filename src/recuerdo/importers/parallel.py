@@ -268,7 +268,9 @@ class WorkerReader:
             raise
         finally:
             os.close(write_fd)
-        reader = asyncio.StreamReader(limit=1 << 22)
+        # Read ahead up to 4 MiB of frames per worker (the reader pauses at twice its limit):
+        # more than the pipe alone, so a worker whose span is not being stored keeps going.
+        reader = asyncio.StreamReader(limit=2 << 20)
         transport, _ = await asyncio.get_running_loop().connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_fd, "rb", buffering=0)
         )

@@ -28,9 +28,9 @@ from recuerdo.importers.whatsapp import ExportSurvey, split_author, zone
 from recuerdo.importers.whatsapp_headers import HEADER, LocalClock
 from recuerdo.importers.whatsapp_roles import RECENT_TIMESTAMPS
 
-SPAN_BYTES = 4 << 20
-"""About 60,000 messages: enough to keep a worker busy while another's span is stored, small
-enough that the parent's read-ahead buffer holds a good part of one."""
+SPAN_BYTES = 2 << 20
+"""About 30,000 messages: a worker whose span waits to be stored reads ahead about as much
+(its pipe and the parent's buffer), so both workers stay busy; memory stays flat."""
 
 _SCAN_LINES = 50_000
 """How far past a nominal cut to look for a place to cut before giving that cut up."""
