@@ -274,6 +274,31 @@ async def test_record_many_refuses_the_whole_batch_on_one_bad_item(memory: Memor
     assert await memory.find_client(PHONE) is None
 
 
+async def test_a_batch_with_stored_and_repeated_ids_counts_each_message_once(
+    memory: Memory,
+) -> None:
+    # On SQLite a batch first assumes its ids are new; here one is stored and one repeats in
+    # the batch, so it is planned again knowing them.
+    await memory.record_many([NewMessage(PHONE, "user", "uno", external_id="a")])
+    results = await memory.record_many(
+        [
+            NewMessage(PHONE, "assistant", "dos", external_id="b"),
+            NewMessage(PHONE, "user", "uno otra vez", external_id="a"),
+            NewMessage(PHONE, "user", "tres", external_id="c"),
+            NewMessage(PHONE, "user", "tres repetido", external_id="c"),
+        ]
+    )
+    assert [r.created for r in results] == [True, False, True, False]
+    assert [r.message.content for r in results] == ["dos", "uno", "tres", "tres"]
+    assert results[2].message.id == results[3].message.id
+    client = await memory.client(PHONE)
+    assert (client.total_messages, client.total_conversations) == (3, 1)
+    (conversation,) = (await memory.conversations(PHONE, limit=5)).items
+    assert conversation.counts["user"] == 2 and conversation.counts["assistant"] == 1
+    page = await memory.history(PHONE, limit=10)
+    assert [m.content for m in reversed(page.items)] == ["uno", "dos", "tres"]
+
+
 async def test_store_many_answers_whether_each_message_was_new(memory: Memory) -> None:
     meta = {"source": "import", "author": "Ana Pérez", "n": [1, 2]}
     first = [
