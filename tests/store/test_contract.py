@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -297,6 +298,22 @@ async def test_a_batch_with_stored_and_repeated_ids_counts_each_message_once(
     assert conversation.counts["user"] == 2 and conversation.counts["assistant"] == 1
     page = await memory.history(PHONE, limit=10)
     assert [m.content for m in reversed(page.items)] == ["uno", "dos", "tres"]
+
+
+async def test_the_repeated_hour_when_clocks_go_back_is_two_instants(memory: Memory) -> None:
+    new_york = ZoneInfo("America/New_York")
+    first = datetime(2024, 11, 3, 1, 30, tzinfo=new_york)  # 05:30 UTC
+    second = first.replace(fold=1)  # the same wall time an hour later: 06:30 UTC
+    assert first == second  # Python compares them as wall times: stores must not
+    await memory.record_many(
+        [
+            NewMessage(PHONE, "user", "antes", at=first),
+            NewMessage(PHONE, "user", "después", at=second),
+        ]
+    )
+    page = await memory.history(PHONE, limit=5)
+    stored = {m.content: m.at.astimezone(UTC).hour for m in page.items}
+    assert stored == {"antes": 5, "después": 6}
 
 
 async def test_store_many_answers_whether_each_message_was_new(memory: Memory) -> None:

@@ -41,10 +41,27 @@ def _json(value: Any) -> str:
     return compact_json(value)
 
 
-_CONVERT: dict[type, Any] = {datetime: db_time, dict: _json, list: _json, tuple: _json}
+# Formatting a datetime costs about 2 µs here, and a write formats the same instants again and
+# again (a message's time goes into its row, its conversation's and its client's; a batch's
+# "now" into every client row): recent texts are kept.
+_TIME_TEXTS: dict[datetime, str] = {}
+
+
+def _time_text(value: datetime) -> str:
+    if value.tzinfo is not UTC:
+        # Only UTC times are kept: two local times that differ only in ``fold`` (the repeated
+        # hour when clocks go back) compare equal, yet are different instants.
+        return db_time(value)
+    text = _TIME_TEXTS.get(value)
+    if text is None:
+        if len(_TIME_TEXTS) >= 4096:
+            _TIME_TEXTS.clear()
+        text = _TIME_TEXTS[value] = db_time(value)
+    return text
+
+
+_CONVERT: dict[type, Any] = {datetime: _time_text, dict: _json, list: _json, tuple: _json}
 _NEEDS_CONVERT = frozenset(_CONVERT)
-_UTC_TEXT = operator.methodcaller("isoformat", timespec="microseconds")
-_TZINFO = operator.attrgetter("tzinfo")
 
 
 def _convert(values: Sequence[Any]) -> list[Any]:
@@ -54,13 +71,12 @@ def _convert(values: Sequence[Any]) -> list[Any]:
 
 def _convert_column(values: tuple[Any, ...]) -> Sequence[Any]:
     """One column of an ``executemany``: left as it is when nothing in it needs converting
-    (looked at with C-level ``map``, not value by value in Python); a column of UTC datetimes
-    is formatted with one C call per value."""
+    (looked at with C-level ``map``, not value by value in Python)."""
     types = set(map(type, values))
     if types.isdisjoint(_NEEDS_CONVERT):
         return values
-    if types == {datetime} and set(map(_TZINFO, values)) == {UTC}:
-        return list(map(_UTC_TEXT, values))
+    if types == {datetime}:
+        return list(map(_time_text, values))
     return _convert(values)
 
 
