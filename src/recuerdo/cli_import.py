@@ -77,8 +77,8 @@ def import_whatsapp_cmd(
 ) -> None:
     """Import WhatsApp "Export chat" files (.txt or .zip, Android or iOS, any language).
 
-    Importing a file twice stores nothing twice. A file of 8 MiB or more is read by a second
-    process while this one stores.
+    Importing a file twice stores nothing twice. A file of 8 MiB or more is read by worker
+    processes (two on a multi-core machine) while this one stores.
 
     Example: recuerdo import whatsapp chat.zip --business "Tienda Ana" --phone 573001234567
     """

@@ -208,6 +208,33 @@ async def test_a_worker_that_dies_is_a_clear_error(memory: Memory, tmp_path: Pat
     await reader.close()
 
 
+async def test_a_crew_whose_second_worker_dies_stops_with_a_clear_error(
+    memory: Memory, tmp_path: Path
+) -> None:
+    path = _write_chat(tmp_path / "chat.txt", 40_000)
+    survey = survey_export(path)
+    plan = plan_roles(survey, business="Tienda Sol", phone=PHONE)
+    spans = whatsapp_spans.plan_spans(survey, "America/Bogota", span_bytes=100_000)
+    assert len(spans) >= 4
+    crew = await WorkerCrew.spawn(memory.preparer, 2)
+    try:
+        await crew.start(survey, plan, spans, tz="America/Bogota", keep_system=True, batch_size=500)
+        report = ImportReport()
+        first = await crew.take(report)
+        assert first[0][1] == 2  # the first message, after the line before it
+        crew._readers[1]._process.send_signal(signal.SIGKILL)
+        with pytest.raises(ImportFormatError, match="stopped unexpectedly"):
+            await _drain_crew(crew, report)
+    finally:
+        await crew.close()
+    assert all(r._process.returncode is not None for r in crew._readers)
+
+
+async def _drain_crew(crew: WorkerCrew, report: ImportReport) -> None:
+    while await crew.take(report):
+        pass
+
+
 async def _drain(reader: WorkerReader, report: ImportReport) -> None:
     while await reader.take(report):
         pass
