@@ -18,7 +18,7 @@ from recuerdo.importers import (
     survey_export,
     whatsapp_spans,
 )
-from recuerdo.importers.parallel import WorkerCrew, WorkerReader, import_in_worker
+from recuerdo.importers.parallel import ReadJob, WorkerCrew, WorkerReader, import_in_worker
 from recuerdo.importers.whatsapp_roles import plan_roles
 from recuerdo.importers.whatsapp_spans import Span
 
@@ -196,9 +196,7 @@ async def test_a_worker_that_dies_is_a_clear_error(memory: Memory, tmp_path: Pat
     survey = survey_export(path)
     plan = plan_roles(survey, business="Tienda Sol", phone=PHONE)
     reader = await WorkerReader.spawn(memory.preparer)
-    await reader.start(
-        survey, plan, [Span(0, None, 1)], tz="America/Bogota", keep_system=True, batch_size=500
-    )
+    await reader.start(ReadJob(survey, plan, "America/Bogota", True, 500), [Span(0, None, 1)])
     report = ImportReport()
     first = await reader.take(report)
     assert first is not None and len(first) == 500
@@ -218,7 +216,7 @@ async def test_a_crew_whose_second_worker_dies_stops_with_a_clear_error(
     assert len(spans) >= 4
     crew = await WorkerCrew.spawn(memory.preparer, 2)
     try:
-        await crew.start(survey, plan, spans, tz="America/Bogota", keep_system=True, batch_size=500)
+        await crew.start(ReadJob(survey, plan, "America/Bogota", True, 500), spans)
         report = ImportReport()
         first = await crew.take(report)
         assert first[0][1] == 2  # the first message, after the line before it

@@ -24,6 +24,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol, runtime_checkable
@@ -57,6 +58,17 @@ _MISSING: Any = object()
 Wire = tuple[Any, ...]
 """One checked message: who, role, role code, content, content type, time (ISO), thread id,
 external id, metadata (JSON text), profile name, line number."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadJob:
+    """What workers read of a surveyed export, and how."""
+
+    survey: ExportSurvey
+    plan: RolePlan
+    tz: str
+    keep_system: bool
+    batch_size: int
 
 
 @runtime_checkable
@@ -276,20 +288,11 @@ class WorkerReader:
         )
         return cls(process, reader, transport, preparer)
 
-    async def start(
-        self,
-        survey: ExportSurvey,
-        plan: RolePlan,
-        spans: Sequence[Span],
-        *,
-        tz: str,
-        keep_system: bool,
-        batch_size: int,
-    ) -> None:
+    async def start(self, job: ReadJob, spans: Sequence[Span]) -> None:
         """Send the worker its spans of the export to read, in order (its last job)."""
-        self._name = survey.name
-        job = ("parse", survey, plan, tz, keep_system, self._preparer, batch_size, list(spans))
-        await self._give(job, last=True)
+        self._name = job.survey.name
+        work = (job.survey, job.plan, job.tz, job.keep_system, self._preparer, job.batch_size)
+        await self._give(("parse", *work, list(spans)), last=True)
 
     async def survey_part(self, source: ExportSource, start: int, end: int | None) -> SurveyTally:
         """The worker's count of the lines of ``source`` from byte ``start`` to ``end``."""
@@ -438,25 +441,13 @@ class WorkerCrew:
             return await asyncio.to_thread(survey_export, source, date_order=date_order)
         return parts
 
-    async def start(
-        self,
-        survey: ExportSurvey,
-        plan: RolePlan,
-        spans: Sequence[Span],
-        *,
-        tz: str,
-        keep_system: bool,
-        batch_size: int,
-    ) -> None:
-        """Give the workers the spans of ``survey`` in turn; workers left without one stop."""
+    async def start(self, job: ReadJob, spans: Sequence[Span]) -> None:
+        """Give the workers the spans of the export in turn; workers left without one stop."""
         used, idle = self._readers[: len(spans)], self._readers[len(spans) :]
         self._readers = used
         await asyncio.gather(*(r.close() for r in idle))
         for i, reader in enumerate(used):
-            own = spans[i :: len(used)]
-            await reader.start(
-                survey, plan, own, tz=tz, keep_system=keep_system, batch_size=batch_size
-            )
+            await reader.start(job, spans[i :: len(used)])
         self._turns = [used[i % len(used)] for i in range(len(spans))]
 
     async def take(self, report: ImportReport) -> list[tuple[PreparedMessage, int]]:
@@ -496,7 +487,7 @@ async def import_in_worker(
     docstring); the workers are stopped at the end, whatever happens."""
     try:
         spans = await asyncio.to_thread(plan_spans, survey, tz)
-        await crew.start(survey, plan, spans, tz=tz, keep_system=keep_system, batch_size=batch_size)
+        await crew.start(ReadJob(survey, plan, tz, keep_system, batch_size), spans)
 
         async def take() -> list[tuple[PreparedMessage, int]]:
             return await crew.take(report)
