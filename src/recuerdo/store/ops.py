@@ -25,6 +25,15 @@ S_FIND_CLIENT = sql(
     "SELECT c.* FROM identifiers i JOIN clients c ON c.id = i.client_id "
     "WHERE i.tenant_id = :tenant_id AND i.kind = :kind AND i.value = :value"
 )
+# One read for a message to an existing client where no other writer can interleave (SQLite):
+# the client, whether the external id is stored, and its open conversation's state.
+S_FIND_FOR_RECORD = sql(
+    "SELECT c.*, EXISTS (SELECT 1 FROM messages m WHERE m.client_id = c.id "
+    "AND m.external_id = :external_id) AS stored_, v.last_message_at AS open_last_at_, "
+    "v.thread_id AS open_thread_id_ FROM identifiers i JOIN clients c ON c.id = i.client_id "
+    "LEFT JOIN conversations v ON v.client_id = c.id AND v.id = c.open_conversation_id "
+    "WHERE i.tenant_id = :tenant_id AND i.kind = :kind AND i.value = :value"
+)
 S_INSERT_CLIENT = sql(
     "INSERT INTO clients (tenant_id, profile_name, created_at, updated_at, tags, attributes, "
     "total_conversations, total_messages, bot_paused) "
@@ -213,9 +222,27 @@ def record(
     tenant: int, m: PreparedMessage, idle: timedelta, now: datetime, *, lock: bool = True
 ) -> Op[tuple[Row, bool]]:
     """Store one message; answer ``(message_row, created)``. Idempotent on ``external_id``."""
-    client, created = yield from ensure_client(tenant, m.keys, m.at, m.profile_name)
+    known: Row | None = None
+    if not lock:  # the usual case in one read: a known client, a new message
+        key = m.keys[0]
+        known = yield Query(
+            S_FIND_FOR_RECORD,
+            {
+                "tenant_id": tenant,
+                "kind": key.kind.value,
+                "value": key.value,
+                "external_id": m.external_id,
+            },
+            "one",
+        )
+    if known is not None:
+        client, created = known, False
+        stored = bool(known["stored_"])
+    else:
+        client, created = yield from ensure_client(tenant, m.keys, m.at, m.profile_name)
+        stored = m.external_id is not None and not created
     client_id = client["id"]
-    if m.external_id is not None and not created:
+    if stored:
         existing = yield Query(
             S_MESSAGE_BY_EXTERNAL, {"client_id": client_id, "external_id": m.external_id}, "one"
         )
@@ -223,7 +250,15 @@ def record(
             return existing, False
     if lock and not created:  # engines with concurrent writers serialise on the client row
         client = yield from locked_client(client_id)
-    conversation_id, thread_id = yield from _conversation_for(client, m.at, m.thread_id, idle)
+    open_conv = None
+    if known is not None and known["open_last_at_"] is not None:
+        open_conv = {
+            "last_message_at": known["open_last_at_"],
+            "thread_id": known["open_thread_id_"],
+        }
+    conversation_id, thread_id = yield from _conversation_for(
+        client, m.at, m.thread_id, idle, open_conv
+    )
     message_id = yield NextId("messages")
     row = {
         "client_id": client_id,
@@ -255,13 +290,20 @@ def record(
 
 
 def _conversation_for(
-    client: Row, at: datetime, thread_id: str | None, idle: timedelta
+    client: Row,
+    at: datetime,
+    thread_id: str | None,
+    idle: timedelta,
+    open_conv: Row | None = None,
 ) -> Op[tuple[int, str | None]]:
-    """The conversation ``at`` belongs to, and that conversation's thread id."""
+    """The conversation ``at`` belongs to, and that conversation's thread id (``open_conv``:
+    the open conversation's ``last_message_at`` and ``thread_id``, when already read)."""
     client_id = client["id"]
     open_id = client["open_conversation_id"]
     if open_id is not None:
-        conv = yield Query(S_CONVERSATION, {"client_id": client_id, "id": open_id}, "one")
+        conv = open_conv
+        if conv is None:
+            conv = yield Query(S_CONVERSATION, {"client_id": client_id, "id": open_id}, "one")
         if conv is not None and at >= as_dt(conv["last_message_at"]):
             changed = _thread_changed(conv, thread_id)
             if not changed and at - as_dt(conv["last_message_at"]) <= idle:
