@@ -15,6 +15,7 @@ from recuerdo.importers import (
     ImportProgress,
     ImportReport,
     import_whatsapp,
+    parallel,
     survey_export,
     whatsapp_spans,
 )
@@ -83,11 +84,13 @@ async def test_a_worker_imports_exactly_what_one_process_does(
     assert (again.imported, again.duplicates) == (0, 2501)
 
 
+@pytest.mark.parametrize("workers", [2, 1])  # one on a machine with one processor
 async def test_workers_reading_spans_in_turn_import_what_one_process_does(
-    memory: Memory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    memory: Memory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
     path = _write_chat(tmp_path / "chat.txt", 6000)
     monkeypatch.setattr(whatsapp_spans, "SPAN_BYTES", 16_384)
+    monkeypatch.setattr(parallel, "crew_size", lambda: workers)
     assert len(whatsapp_spans.plan_spans(survey_export(path), "America/Bogota")) > 8
     other = memory.for_tenant("comparacion")
     progress: list[ImportProgress] = []

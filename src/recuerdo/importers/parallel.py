@@ -468,7 +468,11 @@ def crew_size() -> int:
     """Workers per export: two where there are two processors or more (with this process
     storing, three processes then share the machine: parsing costs more than storing), else
     one."""
-    return 2 if (os.cpu_count() or 1) > 1 else 1
+    try:
+        processors = len(os.sched_getaffinity(0))  # the processors this process may use
+    except (AttributeError, OSError):  # not Linux
+        processors = os.cpu_count() or 1
+    return 2 if processors > 1 else 1
 
 
 async def import_in_worker(
