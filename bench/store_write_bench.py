@@ -5,8 +5,13 @@ message, one at a time. recuerdo does more per message (client, conversation, co
 caller at a time and from 64 concurrent callers. LangChain's SQLChatMessageHistory adds the same
 messages one at a time, when langchain-community is installed.
 
-    python bench/store_write_bench.py [--messages 5000] [--rounds 3] [--pg postgresql://…]
-        [--out bench/results]
+    python bench/store_write_bench.py [--messages 5000] [--rounds 3]
+        [--pg postgresql://… | --pg-server] [--out bench/results]
+
+``--pg-server`` starts throwaway PostgreSQL 15 servers: one with PostgreSQL's durable defaults
+(fsync, synchronous commit, full-page writes on), as a production server runs (``postgres``),
+and one with them off, as the test suite runs it (``postgres_fsync_off``). Each server's
+settings are recorded with its results.
 """
 
 from __future__ import annotations
@@ -127,6 +132,9 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=5000, help="per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every measurement")
     parser.add_argument("--pg", help="PostgreSQL server URL (a fresh database is created)")
+    parser.add_argument(
+        "--pg-server", action="store_true", help="start a durable throwaway PostgreSQL 15 server"
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
     n = args.messages
@@ -146,33 +154,62 @@ async def main() -> None:
             many = await recuerdo_rate(f"sqlite:///{tmp}/many-{sync}-{r}.db", n, 64, settings)
             rounds.append((raw, one, many))
         results["runs"][f"sqlite_{sync.lower()}"] = summary(rounds)
-    lc = langchain_rate(tmp / "langchain.db", min(n, 2000))
-    if lc is not None:
-        one = await recuerdo_rate(f"sqlite:///{tmp}/lc-one.db", min(n, 2000), 1, Settings())
+    pairs = []  # (LangChain, recuerdo one caller) per round, back to back
+    for r in range(args.rounds):
+        lc = langchain_rate(tmp / f"langchain-{r}.db", min(n, 2000))
+        if lc is None:
+            break
+        one = await recuerdo_rate(f"sqlite:///{tmp}/lc-one-{r}.db", min(n, 2000), 1, Settings())
+        pairs.append((lc, one))
+    if pairs:
+        ratios = sorted(one / lc for lc, one in pairs)
         results["runs"]["langchain_sqlite_normal"] = {
-            "langchain_per_s": round(lc),
-            "recuerdo_1_caller_per_s": round(one),
-            "recuerdo_1_caller_vs_langchain": round(one / lc, 1),
+            "langchain_per_s": [round(lc) for lc, _ in pairs],
+            "recuerdo_1_caller_per_s": [round(one) for _, one in pairs],
+            "recuerdo_1_caller_vs_langchain": round(ratios[len(ratios) // 2], 1),
+            "range": [round(ratios[0], 1), round(ratios[-1], 1)],
         }
     if args.pg:
-        import asyncpg
+        results["runs"]["postgres"] = await postgres_rounds(args.pg, n, args.rounds)
+    if args.pg_server:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.pg_server import PostgresServer
 
-        base = args.pg.rsplit("/", 1)[0]
-        rounds = []
-        for _ in range(args.rounds):
-            admin = await asyncpg.connect(args.pg)
-            for name in ("bench_raw", "bench_one", "bench_many"):
-                await admin.execute(f"DROP DATABASE IF EXISTS {name}")
-                await admin.execute(f"CREATE DATABASE {name}")
-            await admin.close()
-            raw = await raw_postgres(f"{base}/bench_raw", n)
-            one = await recuerdo_rate(f"{base}/bench_one", n, 1, Settings())
-            many = await recuerdo_rate(f"{base}/bench_many", n, 64, Settings())
-            rounds.append((raw, one, many))
-        results["runs"]["postgres"] = summary(rounds)
+        for durable, name in ((True, "postgres"), (False, "postgres_fsync_off")):
+            server = PostgresServer(durable=durable)
+            try:
+                results["runs"][name] = await postgres_rounds(server.start(), n, args.rounds)
+            finally:
+                server.stop()
     print(json.dumps(results, indent=2))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "store_write.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+async def postgres_rounds(url: str, n: int, rounds_wanted: int) -> dict[str, Any]:
+    """Rounds of raw, one caller and 64 callers on fresh databases of the server at ``url``,
+    with the server's durability settings."""
+    import asyncpg
+
+    admin = await asyncpg.connect(url)
+    settings = {
+        name: await admin.fetchval(f"SHOW {name}")
+        for name in ("fsync", "synchronous_commit", "full_page_writes")
+    }
+    await admin.close()
+    base = url.rsplit("/", 1)[0]
+    rounds = []
+    for _ in range(rounds_wanted):
+        admin = await asyncpg.connect(url)
+        for name in ("bench_raw", "bench_one", "bench_many"):
+            await admin.execute(f"DROP DATABASE IF EXISTS {name}")
+            await admin.execute(f"CREATE DATABASE {name}")
+        await admin.close()
+        raw = await raw_postgres(f"{base}/bench_raw", n)
+        one = await recuerdo_rate(f"{base}/bench_one", n, 1, Settings())
+        many = await recuerdo_rate(f"{base}/bench_many", n, 64, Settings())
+        rounds.append((raw, one, many))
+    return {"server_settings": settings, **summary(rounds)}
 
 
 if __name__ == "__main__":

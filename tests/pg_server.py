@@ -23,7 +23,11 @@ def free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    """``durable=False`` (the tests): fsync, synchronous commit and full-page writes off, for
+    speed. ``durable=True`` (benchmarks): PostgreSQL's own durable defaults."""
+
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable
         if not (PG_BIN / "initdb").exists():
             raise RuntimeError(
                 f"PostgreSQL 15 is not installed ({PG_BIN}/initdb missing): run scripts/test.sh, "
@@ -46,9 +50,10 @@ class PostgresServer:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
         options = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200"
         )
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
