@@ -400,6 +400,33 @@ async def test_concurrent_writers_lose_and_duplicate_nothing(memory: Memory) -> 
     assert len(listed.items) == 21
 
 
+async def test_two_writers_meeting_the_same_new_clients_create_each_once(
+    db_url: str, clock: FakeClock
+) -> None:
+    # Two services on one database: on PostgreSQL both may try to create a client in the same
+    # instant; one creates it, the other's message joins it.
+    phones = [f"5730013{i:05d}" for i in range(30)]
+    first = await Memory.open(db_url, clock=clock)
+    second = await Memory.open(db_url, clock=clock)
+    try:
+
+        async def write(memory: Memory, tag: str) -> None:
+            await asyncio.gather(
+                *(memory.record_message(p, "user", f"{tag} {p}", external_id=tag) for p in phones)
+            )
+
+        await asyncio.gather(write(first, "a"), write(second, "b"))
+        assert len((await first.clients(limit=100)).items) == 30
+        for phone in phones:
+            client = await second.client(phone)
+            assert (client.total_messages, client.total_conversations) == (2, 1)
+            history = await first.history(phone, limit=5)
+            assert sorted(m.external_id or "" for m in history.items) == ["a", "b"]
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_tenants_are_isolated(memory: Memory) -> None:
     other = memory.for_tenant("otra-tienda")
     await memory.record_message(PHONE, "user", "tienda 1")

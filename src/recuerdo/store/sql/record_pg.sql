@@ -1,9 +1,10 @@
 -- recuerdo_record: the hot path of Memory.record_message, server-side, for a batch of messages
 -- in one round trip. Same rules as store/ops.py (the Python operation stays the reference: the
--- contract tests run both). Items it cannot place on the fast path (a client seen for the first
--- time, a message older than its client's open conversation, no open conversation but a recent
--- past one) end the call with status 'slow'; Python records that item and calls again with the
--- rest, so order is kept.
+-- contract tests run both). A client seen for the first time is created here with all its
+-- identifiers, as ops.ensure_client does. Items it cannot place on the fast path (a message
+-- older than its client's open conversation, no open conversation but a recent past one, a
+-- new client that another writer created meanwhile) end the call with status 'slow'; Python
+-- records that item and calls again with the rest, so order is kept.
 CREATE OR REPLACE FUNCTION recuerdo_record(
     p_tenant bigint, p_items jsonb, p_idle interval, p_now timestamptz
 ) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -23,6 +24,7 @@ DECLARE
     v_conv_thread text;
     v_changed boolean;
     v_new boolean;
+    v_first boolean;
 BEGIN
     FOR item IN SELECT value FROM jsonb_array_elements(p_items) LOOP
         v_at := (item->>'at')::timestamptz;
@@ -40,9 +42,24 @@ BEGIN
             END IF;
         END LOOP;
         IF NOT v_found THEN
-            RETURN out || jsonb_build_array(jsonb_build_object('status', 'slow'));
-        END IF;
-        IF v_ext IS NOT NULL THEN
+            INSERT INTO clients (tenant_id, profile_name, created_at, updated_at, tags,
+                                 attributes, total_conversations, total_messages, bot_paused)
+            VALUES (p_tenant, item->>'profile_name', v_at, v_at, '[]'::jsonb, '{}'::jsonb,
+                    0, 0, false)
+            RETURNING * INTO v_client;
+            v_first := true;
+            FOR k IN SELECT value FROM jsonb_array_elements(item->'keys') LOOP
+                INSERT INTO identifiers (tenant_id, kind, value, client_id, created_at)
+                VALUES (p_tenant, k->>0, k->>1, v_client.id, v_at)
+                ON CONFLICT (tenant_id, kind, value) DO NOTHING;
+                IF v_first AND NOT FOUND THEN
+                    -- Another writer created this client since the lookup: Python takes it.
+                    DELETE FROM clients WHERE id = v_client.id;
+                    RETURN out || jsonb_build_array(jsonb_build_object('status', 'slow'));
+                END IF;
+                v_first := false;
+            END LOOP;
+        ELSIF v_ext IS NOT NULL THEN
             SELECT * INTO v_msg FROM messages
              WHERE client_id = v_client.id AND external_id = v_ext;
             IF FOUND THEN
