@@ -154,9 +154,9 @@ def survey_export(
 
 @dataclass(slots=True)
 class SurveyTally:
-    """What a pass over an export, or over a part of one, counted. A part also lists its
-    header dates (each run of equal dates once), so parts counted side by side can be joined
-    into exactly what one pass gives (:func:`survey_from_parts`)."""
+    """What a pass over an export, or over a part of one, counted. A part lists its header
+    dates (each run of equal dates once) instead of voting on them, so parts counted side by
+    side can be joined into exactly what one pass gives (:func:`survey_from_parts`)."""
 
     votes: DateOrderVotes = field(default_factory=DateOrderVotes)
     dates: list[tuple[str, ...]] | None = None
@@ -192,13 +192,13 @@ def tally_lines(lines: Iterable[SourceLine], *, sniff: bool, part: bool = False)
         headers += 1
         date = m.group("a", "b", "c")
         if date != last_date:  # messages of one day share their date: vote once per change
-            votes.add(*date)
             last_date = date
-            if dates is not None:
-                if len(dates) >= _MAX_PART_DATES:
-                    tally.dates = dates = None
-                else:
-                    dates.append(date)
+            if dates is None:
+                votes.add(*date)
+            elif len(dates) < _MAX_PART_DATES:
+                dates.append(date)  # a part's dates are voted on when the parts are joined
+            else:
+                tally.dates = dates = None  # the file will be surveyed again in one pass
         author, rest = split_author(text[m.end() :])
         if author is None:
             system += 1

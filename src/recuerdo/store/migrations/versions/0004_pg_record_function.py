@@ -6,21 +6,18 @@ Revises: 0003
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import op
+
+from recuerdo.store.pg_functions import install_record_function
 
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-_SQL = Path(__file__).resolve().parents[2] / "sql" / "record_pg.sql"
-
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(_SQL.read_text())
+    install_record_function(op)
 
 
 def downgrade() -> None:
