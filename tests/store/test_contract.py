@@ -22,6 +22,8 @@ from recuerdo import (
     Role,
 )
 from recuerdo.errors import StorageError
+from recuerdo.store.query import Op, Query, Row, sql
+from recuerdo.store.rows import as_dt, epoch_hour
 from tests.conftest import FakeClock
 
 PHONE = "573003913251"
@@ -433,3 +435,67 @@ async def test_tenants_are_isolated(memory: Memory) -> None:
     await other.record_message(PHONE, "user", "tienda 2")
     assert [m.content for m in (await other.history(PHONE, limit=5)).items] == ["tienda 2"]
     assert (await memory.client(PHONE)).id != (await other.client(PHONE)).id
+
+
+def _hour_rows() -> Op[tuple[list[Row], list[Row]]]:
+    clients_ = yield Query(sql("SELECT last_interaction_at, active_hour FROM clients"), {}, "all")
+    conversations_ = yield Query(
+        sql("SELECT last_message_at, last_hour FROM conversations"), {}, "all"
+    )
+    return list(clients_), list(conversations_)
+
+
+async def test_activity_hours_follow_the_times_they_index(memory: Memory, clock: FakeClock) -> None:
+    """The activity and idle indexes hold hours (``active_hour``, ``last_hour``); every way of
+    writing a time keeps them equal to the hour of that time."""
+    other = "573001112233"
+    for step in range(6):  # live messages crossing hour boundaries, one call at a time
+        await memory.record_message(PHONE, "user" if step % 2 == 0 else "assistant", f"m{step}")
+        clock.advance(minutes=25)
+    await memory.record_many(  # a batch: a new client, then messages an hour apart
+        [
+            NewMessage(other, "user", "hola", at=clock.now()),
+            NewMessage(other, "assistant", "¡hola!", at=clock.now() + timedelta(minutes=70)),
+            NewMessage(PHONE, "user", "sigo", at=clock.now() + timedelta(minutes=75)),
+        ]
+    )
+    # A late message (lands in a past conversation, moves no time forward) and an old import.
+    await memory.record_message(PHONE, "user", "tarde", at=clock.now() - timedelta(minutes=30))
+    await memory.record_message(PHONE, "user", "viejo", at=clock.now() - timedelta(days=40))
+    clock.advance(hours=3)
+    await memory.save_thread_id(PHONE, "thread_new")  # a thread: a new conversation, a touch
+    clock.advance(minutes=61)
+    await memory.save_thread_id(PHONE, "thread_new")
+    clock.advance(hours=8)
+    assert await memory.close_idle_conversations() == 2
+    clients_, conversations_ = await memory.store.read(_hour_rows)
+    assert len(clients_) == 2
+    assert len(conversations_) == 3  # the live one (adopting the thread), the other, the old
+    for row in clients_:
+        assert row["active_hour"] == epoch_hour(as_dt(row["last_interaction_at"]))
+    for row in conversations_:
+        assert row["last_hour"] == epoch_hour(as_dt(row["last_message_at"]))
+
+
+async def test_clients_active_in_the_same_hour_list_by_exact_time(
+    memory: Memory, clock: FakeClock
+) -> None:
+    clock.current = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    phones = [f"57300000{i:04d}" for i in range(5)]
+    # Same hour, times in an order unlike the clients' creation order; one the hour before.
+    minutes = {phones[0]: 5, phones[1]: 50, phones[2]: 20, phones[3]: 35, phones[4]: -10}
+    for phone in phones:
+        await memory.record_message(
+            phone, "user", "hola", at=clock.now() + timedelta(minutes=minutes[phone])
+        )
+    expected = sorted(phones, key=lambda p: -minutes[p])
+    collected, cursor = [], None
+    while True:
+        page = await memory.clients(limit=2, cursor=cursor)
+        collected += [c.phone for c in page.items]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert collected == expected
+    since = await memory.clients(active_since=clock.now() + timedelta(minutes=20))
+    assert [c.phone for c in since.items] == [phones[1], phones[3], phones[2]]

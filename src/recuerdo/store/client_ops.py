@@ -15,17 +15,19 @@ from recuerdo.errors import ClientNotFound, Conflict
 from recuerdo.model import Identifier
 from recuerdo.store import ops
 from recuerdo.store.query import Op, Query, Row, sql
-from recuerdo.store.rows import as_json
+from recuerdo.store.rows import as_json, epoch_hour
 from recuerdo.store.schema import ROLE_CODES, clients, conversations, messages
 
 S_SAVE_THREAD = sql(
     "UPDATE clients SET thread_id = :thread_id, thread_provider = :provider, "
-    "last_interaction_at = CASE WHEN last_interaction_at IS NULL OR last_interaction_at < :at "
+    + ops.ACTIVE_HOUR
+    + "last_interaction_at = CASE WHEN last_interaction_at IS NULL OR last_interaction_at < :at "
     "THEN :at ELSE last_interaction_at END, updated_at = :at WHERE id = :id"
 )
 S_TOUCH = sql(
     "UPDATE clients SET thread_provider = COALESCE(:provider, thread_provider), "
-    "last_interaction_at = CASE WHEN last_interaction_at IS NULL OR last_interaction_at < :at "
+    + ops.ACTIVE_HOUR
+    + "last_interaction_at = CASE WHEN last_interaction_at IS NULL OR last_interaction_at < :at "
     "THEN :at ELSE last_interaction_at END, updated_at = :at WHERE id = :id"
 )
 S_HANDOFF = sql(
@@ -46,9 +48,11 @@ S_CLEAR_OPEN = sql(
     "UPDATE clients SET open_conversation_id = NULL "
     "WHERE id = :client_id AND open_conversation_id = :id"
 )
+# The idle index holds hours: the candidates are the open conversations of the cutoff's hour
+# and before, the exact time decides.
 S_IDLE = sql(
-    "SELECT client_id, id FROM conversations WHERE ended_at IS NULL AND last_message_at < :cutoff "
-    "ORDER BY last_message_at LIMIT :limit"
+    "SELECT client_id, id FROM conversations WHERE ended_at IS NULL AND last_hour <= :cutoff_hour "
+    "AND last_message_at < :cutoff ORDER BY last_hour LIMIT :limit"
 )
 S_CLOSE_IDLE = sql(
     "UPDATE conversations SET ended_at = last_message_at, end_reason = 'idle' "
@@ -70,7 +74,9 @@ def save_thread(
     if not created:
         client = yield from ops.locked_client(client_id)
     if client["thread_id"] == thread_id:
-        yield Query(S_TOUCH, {"id": client_id, "provider": provider, "at": at})
+        yield Query(
+            S_TOUCH, {"id": client_id, "provider": provider, "at": at, "hour": epoch_hour(at)}
+        )
         return (yield from client_row(client_id))
     open_id = client["open_conversation_id"]
     adopted = False
@@ -91,7 +97,14 @@ def save_thread(
     if not adopted:
         yield from ops.new_conversation(client_id, at, thread_id, open=True)
     yield Query(
-        S_SAVE_THREAD, {"id": client_id, "thread_id": thread_id, "provider": provider, "at": at}
+        S_SAVE_THREAD,
+        {
+            "id": client_id,
+            "thread_id": thread_id,
+            "provider": provider,
+            "at": at,
+            "hour": epoch_hour(at),
+        },
     )
     return (yield from client_row(client_id))
 
@@ -225,7 +238,8 @@ def close_conversation(
 
 
 def idle_conversations(cutoff: datetime, limit: int) -> Op[list[Row]]:
-    rows = yield Query(S_IDLE, {"cutoff": cutoff, "limit": limit}, "all")
+    params = {"cutoff": cutoff, "cutoff_hour": epoch_hour(cutoff), "limit": limit}
+    rows = yield Query(S_IDLE, params, "all")
     return list(rows)
 
 
@@ -272,13 +286,16 @@ def list_clients(
     limit: int,
     after: tuple[datetime | None, int] | None,
 ) -> Op[list[Row]]:
-    """Clients, most recently active first, keyset-paged on (last_interaction_at, id)."""
+    """Clients, most recently active first, keyset-paged on (last_interaction_at, id). The
+    activity index holds the hour (``active_hour``): the order is (hour, time, id), which is the
+    order of time, and the bounds are put on the hour too so that the index can serve them."""
     c = clients.c
     where: list[ColumnElement[bool]] = [c.tenant_id == tenant]
     if name:
         pattern = f"%{name.lower()}%"
         where.append(c.customer_name.ilike(pattern) | c.profile_name.ilike(pattern))
     if active_since is not None:
+        where.append(c.active_hour >= epoch_hour(active_since))
         where.append(c.last_interaction_at >= active_since)
     if paused is not None:
         where.append(c.bot_paused == paused)
@@ -287,6 +304,7 @@ def list_clients(
         if at is None:
             where.append(c.last_interaction_at.is_(None) & (c.id < cid))
         else:
+            where.append((c.active_hour <= epoch_hour(at)) | c.active_hour.is_(None))
             where.append(
                 (c.last_interaction_at < at)
                 | and_(c.last_interaction_at == at, c.id < cid)
@@ -295,7 +313,11 @@ def list_clients(
     stmt = (
         select(clients)
         .where(*where)
-        .order_by(c.last_interaction_at.desc().nulls_last(), c.id.desc())
+        .order_by(
+            c.active_hour.desc().nulls_last(),
+            c.last_interaction_at.desc().nulls_last(),
+            c.id.desc(),
+        )
     )
     rows: list[Row] = []
     # Tags are a JSON list; filtering them in Python keeps one query for both engines, and the

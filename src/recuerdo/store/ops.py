@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from recuerdo.errors import StorageError
 from recuerdo.model import Identifier
 from recuerdo.store.query import NextId, Op, Query, Row, row_params, sql, with_rows
-from recuerdo.store.rows import EncodedJson, as_dt
+from recuerdo.store.rows import EncodedJson, as_dt, epoch_hour
 from recuerdo.store.schema import ROLE_COUNTER
 
 S_TENANT = sql("SELECT id FROM tenants WHERE slug = :slug")
@@ -30,7 +30,8 @@ S_FIND_CLIENT = sql(
 S_FIND_FOR_RECORD = sql(
     "SELECT c.*, EXISTS (SELECT 1 FROM messages m WHERE m.client_id = c.id "
     "AND m.external_id = :external_id) AS stored_, v.last_message_at AS open_last_at_, "
-    "v.thread_id AS open_thread_id_ FROM identifiers i JOIN clients c ON c.id = i.client_id "
+    "v.thread_id AS open_thread_id_, v.last_hour AS open_last_hour_ "
+    "FROM identifiers i JOIN clients c ON c.id = i.client_id "
     "LEFT JOIN conversations v ON v.client_id = c.id AND v.id = c.open_conversation_id "
     "WHERE i.tenant_id = :tenant_id AND i.kind = :kind AND i.value = :value"
 )
@@ -64,9 +65,10 @@ S_CONVERSATION_AFTER = sql(
     "ORDER BY started_at, id LIMIT 1"
 )
 S_INSERT_CONVERSATION = sql(
-    "INSERT INTO conversations (client_id, id, thread_id, started_at, last_message_at, ended_at, "
-    "end_reason, n_user, n_assistant, n_operator, n_system, summary_status) "
-    "VALUES (:client_id, :id, :thread_id, :at, :at, :ended_at, :end_reason, 0, 0, 0, 0, 'pending')"
+    "INSERT INTO conversations (client_id, id, thread_id, started_at, last_message_at, "
+    "last_hour, ended_at, end_reason, n_user, n_assistant, n_operator, n_system, summary_status) "
+    "VALUES (:client_id, :id, :thread_id, :at, :at, :hour, :ended_at, :end_reason, 0, 0, 0, 0, "
+    "'pending')"
 )
 S_CLOSE_CONVERSATION = sql(
     "UPDATE conversations SET ended_at = last_message_at, end_reason = :reason "
@@ -90,6 +92,7 @@ S_INSERT_MESSAGE = sql(
 _BUMP = (
     "UPDATE conversations SET {counter} = {counter} + 1, "
     "last_message_at = CASE WHEN last_message_at < :at THEN :at ELSE last_message_at END, "
+    "last_hour = CASE WHEN last_message_at < :at THEN :hour ELSE last_hour END, "
     "started_at = CASE WHEN started_at > :at THEN :at ELSE started_at END, "
     "ended_at = CASE WHEN ended_at IS NOT NULL AND ended_at < :at THEN :at ELSE ended_at END, "
     "summary_status = CASE WHEN ended_at IS NOT NULL AND summary_status <> 'pending' "
@@ -97,13 +100,33 @@ _BUMP = (
     "WHERE client_id = :client_id AND id = :id"
 )
 S_BUMP_CONVERSATION = {role: sql(_BUMP.format(counter=col)) for role, col in ROLE_COUNTER.items()}
-S_BUMP_CLIENT = sql(
+# The usual case, the open conversation going on: only the columns that change are named, so
+# SQLite leaves the indexes on the others alone (an UPDATE rewrites the entries of every index
+# that covers a column it names, changed or not); the idle index's hour only when it moves.
+S_CONTINUE_CONVERSATION = {
+    (role, moved): sql(
+        f"UPDATE conversations SET {col} = {col} + 1, last_message_at = :at"
+        + (", last_hour = :hour" if moved else "")
+        + " WHERE client_id = :client_id AND id = :id"
+    )
+    for role, col in ROLE_COUNTER.items()
+    for moved in (False, True)
+}
+_BUMP_CLIENT = (
     "UPDATE clients SET total_messages = total_messages + 1, "
     "last_interaction_at = CASE WHEN last_interaction_at IS NULL OR last_interaction_at < :at "
-    "THEN :at ELSE last_interaction_at END, "
+    "THEN :at ELSE last_interaction_at END, {hour}"
     "profile_name = COALESCE(:profile_name, profile_name), "
     "thread_id = COALESCE(thread_id, :thread_id), updated_at = :now WHERE id = :client_id"
 )
+ACTIVE_HOUR = (
+    "active_hour = CASE WHEN last_interaction_at IS NULL OR last_interaction_at < :at "
+    "THEN :hour ELSE active_hour END, "
+)
+"""The activity index's hour, set with the time it follows (``:at``, ``:hour``)."""
+S_BUMP_CLIENT = sql(_BUMP_CLIENT.format(hour=ACTIVE_HOUR))
+S_BUMP_CLIENT_SAME_HOUR = sql(_BUMP_CLIENT.format(hour=""))
+"""For a message that leaves the client's activity hour as it is (see ``same_hour``)."""
 
 
 class PreparedMessage(NamedTuple):
@@ -123,6 +146,15 @@ class PreparedMessage(NamedTuple):
     metadata: EncodedJson | None
     """The metadata object as JSON text, encoded once when validated (``.source`` is the object)."""
     profile_name: str | None
+
+
+def same_hour(stored_hour: int | None, stored_at: Any, at: datetime) -> bool:
+    """Whether a row whose time is ``stored_at`` (hour ``stored_hour``) keeps its hour when
+    ``at`` moves the time forward (the later of the two)."""
+    if stored_hour is None or stored_at is None:
+        return False
+    last = as_dt(stored_at)
+    return stored_hour == epoch_hour(at if at > last else last)
 
 
 def tenant_id(slug: str, now: datetime) -> Op[int]:
@@ -255,8 +287,9 @@ def record(
         open_conv = {
             "last_message_at": known["open_last_at_"],
             "thread_id": known["open_thread_id_"],
+            "last_hour": known["open_last_hour_"],
         }
-    conversation_id, thread_id = yield from _conversation_for(
+    conversation_id, thread_id, going_on = yield from _conversation_for(
         client, m.at, m.thread_id, idle, open_conv
     )
     message_id = yield NextId("messages")
@@ -273,12 +306,17 @@ def record(
         "metadata": m.metadata,
     }
     yield Query(S_INSERT_MESSAGE, row)
+    hour = epoch_hour(m.at)
+    conversation = {"client_id": client_id, "id": conversation_id, "at": m.at, "hour": hour}
+    if going_on is not None:
+        yield Query(S_CONTINUE_CONVERSATION[m.role, going_on != hour], conversation)
+    else:
+        yield Query(S_BUMP_CONVERSATION[m.role], conversation)
+    kept = same_hour(client["active_hour"], client["last_interaction_at"], m.at)
     yield Query(
-        S_BUMP_CONVERSATION[m.role], {"client_id": client_id, "id": conversation_id, "at": m.at}
-    )
-    yield Query(
-        S_BUMP_CLIENT,
+        S_BUMP_CLIENT_SAME_HOUR if kept else S_BUMP_CLIENT,
         {
+            "hour": hour,
             "client_id": client_id,
             "at": m.at,
             "profile_name": m.profile_name,
@@ -295,9 +333,11 @@ def _conversation_for(
     thread_id: str | None,
     idle: timedelta,
     open_conv: Row | None = None,
-) -> Op[tuple[int, str | None]]:
-    """The conversation ``at`` belongs to, and that conversation's thread id (``open_conv``:
-    the open conversation's ``last_message_at`` and ``thread_id``, when already read)."""
+) -> Op[tuple[int, str | None, int | None]]:
+    """The conversation ``at`` belongs to, that conversation's thread id, and — when ``at``
+    continues the open conversation (not before its last message) — that conversation's
+    ``last_hour`` (``open_conv``: the open conversation's ``last_message_at``, ``thread_id`` and
+    ``last_hour``, when already read)."""
     client_id = client["id"]
     open_id = client["open_conversation_id"]
     if open_id is not None:
@@ -312,14 +352,15 @@ def _conversation_for(
                         S_SET_CONVERSATION_THREAD,
                         {"client_id": client_id, "id": open_id, "thread_id": thread_id},
                     )
-                return int(open_id), thread_id or conv["thread_id"]
+                return int(open_id), thread_id or conv["thread_id"], int(conv["last_hour"])
             reason = "thread_change" if changed else "idle"
             yield Query(
                 S_CLOSE_CONVERSATION, {"client_id": client_id, "id": open_id, "reason": reason}
             )
             new_id = yield from new_conversation(client_id, at, thread_id, open=True)
-            return new_id, thread_id
-    return (yield from _place_in_past(client_id, at, thread_id, idle, has_open=open_id is not None))
+            return new_id, thread_id, None
+    placed = yield from _place_in_past(client_id, at, thread_id, idle, has_open=open_id is not None)
+    return (*placed, None)
 
 
 def _place_in_past(
@@ -356,6 +397,7 @@ def new_conversation(client_id: int, at: datetime, thread_id: str | None, *, ope
             "id": conversation_id,
             "thread_id": thread_id,
             "at": at,
+            "hour": epoch_hour(at),
             "ended_at": None if open else at,
             "end_reason": None if open else "idle",
         },

@@ -1,7 +1,9 @@
 """Server-side functions recuerdo installs on PostgreSQL (their SQL is under ``store/sql/``).
 
-Migrations call these; a later migration that changes a function re-installs it from the same
-file (``CREATE OR REPLACE``).
+Migrations call these. ``record_pg.sql`` is the function the code of this version calls; a
+migration that must install the function as it was at its own revision (so that a database
+stopped there, or downgraded to it, runs a function that matches its tables) names that
+revision, whose text is kept as ``record_pg_<revision>.sql``.
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-RECORD_FUNCTION_SQL = Path(__file__).resolve().parent / "sql" / "record_pg.sql"
+_SQL = Path(__file__).resolve().parent / "sql"
+RECORD_FUNCTION_SQL = _SQL / "record_pg.sql"
 
 
-def install_record_function(op: Any) -> None:
-    """Create or replace ``recuerdo_record`` through Alembic's ``op`` (PostgreSQL only)."""
+def install_record_function(op: Any, revision: str | None = None) -> None:
+    """Create or replace ``recuerdo_record`` through Alembic's ``op`` (PostgreSQL only): the
+    current function, or the one kept for ``revision``."""
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(RECORD_FUNCTION_SQL.read_text())
+        source = RECORD_FUNCTION_SQL if revision is None else _SQL / f"record_pg_{revision}.sql"
+        op.execute(source.read_text())

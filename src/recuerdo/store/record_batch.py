@@ -19,30 +19,46 @@ from recuerdo.model import Identifier
 from recuerdo.store import ops
 from recuerdo.store.ops import PreparedMessage
 from recuerdo.store.query import NextId, NextIds, Op, Query, Row, row_params, sql, with_rows
-from recuerdo.store.rows import as_dt
+from recuerdo.store.rows import as_dt, epoch_hour
 from recuerdo.store.schema import ROLE_COUNTER
 
 S_INSERT_CONVERSATIONS = sql(
     "INSERT INTO conversations (client_id, id, thread_id, started_at, last_message_at, "
-    "n_user, n_assistant, n_operator, n_system, summary_status) "
-    "VALUES (:client_id, :id, :thread_id, :at, :at, 0, 0, 0, 0, 'pending')"
+    "last_hour, n_user, n_assistant, n_operator, n_system, summary_status) "
+    "VALUES (:client_id, :id, :thread_id, :at, :at, :hour, 0, 0, 0, 0, 'pending')"
 )
-S_BUMP_CONVERSATIONS = sql(
+# Each bump in two forms: naming the hour that an index holds only for the rows whose hour
+# moves (see ops.S_CONTINUE_CONVERSATION).
+_BUMP_CONVERSATIONS = (
     "UPDATE conversations SET n_user = n_user + :n_user, "
     "n_assistant = n_assistant + :n_assistant, n_operator = n_operator + :n_operator, "
-    "n_system = n_system + :n_system, thread_id = COALESCE(thread_id, :thread_id), "
+    "n_system = n_system + :n_system, thread_id = COALESCE(thread_id, :thread_id), {hour}"
     "last_message_at = CASE WHEN last_message_at < :at THEN :at ELSE last_message_at END "
     "WHERE client_id = :client_id AND id = :id"
 )
-S_BUMP_CLIENTS = sql(
+S_BUMP_CONVERSATIONS = {
+    moved: sql(
+        _BUMP_CONVERSATIONS.format(
+            hour="last_hour = CASE WHEN last_message_at < :at THEN :hour ELSE last_hour END, "
+            if moved
+            else ""
+        )
+    )
+    for moved in (False, True)
+}
+_BUMP_CLIENTS = (
     "UPDATE clients SET total_messages = total_messages + :messages, "
     "total_conversations = total_conversations + :conversations, "
-    "open_conversation_id = :open_id, "
+    "open_conversation_id = :open_id, {hour}"
     "last_interaction_at = CASE WHEN last_interaction_at IS NULL OR last_interaction_at < :at "
     "THEN :at ELSE last_interaction_at END, "
     "profile_name = COALESCE(:profile_name, profile_name), "
     "thread_id = COALESCE(thread_id, :thread_id), updated_at = :now WHERE id = :client_id"
 )
+S_BUMP_CLIENTS = {
+    moved: sql(_BUMP_CLIENTS.format(hour=ops.ACTIVE_HOUR if moved else ""))
+    for moved in (False, True)
+}
 
 
 # The optimistic first try (see record_batch): messages whose external id is already stored are
@@ -67,6 +83,7 @@ class _Conv:
     id: int
     thread_id: str | None
     last_at: datetime
+    hour: int  # the stored last_hour (for a new conversation, the hour it is inserted with)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ROLE_COUNTER, 0))
     new: bool = False
     thread_set: str | None = None
@@ -217,7 +234,7 @@ def _states(
     for cid, row in by_id.items():
         conv = open_rows.get(cid)
         open_conv = (
-            _Conv(conv["id"], conv["thread_id"], as_dt(conv["last_message_at"]))
+            _Conv(conv["id"], conv["thread_id"], as_dt(conv["last_message_at"]), conv["last_hour"])
             if conv is not None and conv["ended_at"] is None
             else None
         )
@@ -296,7 +313,7 @@ def _place(state: _ClientState, m: PreparedMessage, idle: timedelta) -> Op[_Conv
     elif state.last_at is not None and (m.at < state.last_at or m.at - state.last_at <= idle):
         raise _NeedsPast  # no open conversation, yet a past one may take this message
     new_id = yield NextId("conversations")
-    fresh = _Conv(new_id, m.thread_id, m.at, new=True, started_at=m.at)
+    fresh = _Conv(new_id, m.thread_id, m.at, epoch_hour(m.at), new=True, started_at=m.at)
     state.open = fresh
     state.conversations += 1
     return fresh
@@ -305,7 +322,9 @@ def _place(state: _ClientState, m: PreparedMessage, idle: timedelta) -> Op[_Conv
 def _write(
     plan: list[tuple[Row, bool]], states: dict[int, _ClientState], now: datetime, *, messages: bool
 ) -> Op[None]:
-    new_convs, bumps, closes, client_rows = [], [], [], []
+    new_convs, closes = [], []
+    bumps: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+    client_rows: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
     for cid, state in states.items():
         for conv_id, reason in state.closed:
             closes.append({"client_id": cid, "id": conv_id, "reason": reason})
@@ -317,9 +336,11 @@ def _write(
                         "id": conv.id,
                         "thread_id": conv.thread_id,
                         "at": conv.started_at,
+                        "hour": conv.hour,
                     }
                 )
-            bumps.append(
+            hour = epoch_hour(conv.last_at)
+            bumps[hour != conv.hour].append(
                 {
                     "client_id": cid,
                     "id": conv.id,
@@ -329,16 +350,21 @@ def _write(
                     "n_system": conv.counts["system"],
                     "thread_id": conv.thread_set,
                     "at": conv.last_at,
+                    "hour": hour,
                 }
             )
         if state.messages:
-            client_rows.append(
+            assert state.last_at is not None
+            row = state.row
+            kept = ops.same_hour(row["active_hour"], row["last_interaction_at"], state.last_at)
+            client_rows[not kept].append(
                 {
                     "client_id": cid,
                     "messages": state.messages,
                     "conversations": state.conversations,
                     "open_id": state.open.id if state.open is not None else None,
                     "at": state.last_at,
+                    "hour": epoch_hour(state.last_at),
                     "profile_name": state.profile_name,
                     "thread_id": state.thread_id,
                     "now": now,
@@ -351,12 +377,14 @@ def _write(
     inserts = [row for row, created in plan if created] if messages else []
     if inserts:
         yield Query(ops.S_INSERT_MESSAGE, inserts, "many")
-    if bumps:
-        yield Query(S_BUMP_CONVERSATIONS, bumps, "many")
+    for moved, rows in bumps.items():
+        if rows:
+            yield Query(S_BUMP_CONVERSATIONS[moved], rows, "many")
     if closes:
         yield Query(ops.S_CLOSE_CONVERSATION, closes, "many")
-    if client_rows:
-        yield Query(S_BUMP_CLIENTS, client_rows, "many")
+    for moved, rows in client_rows.items():
+        if rows:
+            yield Query(S_BUMP_CLIENTS[moved], rows, "many")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from recuerdo.model import (
@@ -32,6 +32,17 @@ def as_dt(value: Any) -> datetime:
 
 def as_opt_dt(value: Any) -> datetime | None:
     return None if value is None else as_dt(value)
+
+
+def epoch_hour(at: datetime) -> int:
+    """The hour ``at`` falls in, counted from 1970-01-01 UTC: the coarse time that the activity
+    and idle indexes hold (``clients.active_hour``, ``conversations.last_hour``), so a message
+    moves their entries once an hour instead of every time."""
+    return (at - _EPOCH) // _HOUR
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_HOUR = timedelta(hours=1)
 
 
 # One encoder for every document: json.dumps with options builds a new encoder per call (2x).

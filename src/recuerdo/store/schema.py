@@ -75,6 +75,11 @@ clients = Table(
     Column("thread_provider", String(64)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_interaction_at", UTCDateTime),
+    # The hour of last_interaction_at (rows.epoch_hour): what the activity index holds. A
+    # message changes the index entry only when the hour changes, not every time (on SQLite an
+    # UPDATE that names an indexed column rewrites its entry; on PostgreSQL an indexed column
+    # that changes makes the update non-HOT). Listing orders by (active_hour, last_interaction_at).
+    Column("active_hour", Integer),
     Column("total_conversations", Integer, nullable=False, server_default=text("0")),
     Column("total_messages", Integer, nullable=False, server_default=text("0")),
     Column("tags", JSONDoc, nullable=False),
@@ -87,7 +92,7 @@ clients = Table(
     Column("open_conversation_id", Id),
     Column("consent", JSONDoc),
     Column("updated_at", UTCDateTime, nullable=False),
-    Index("ix_clients_tenant_activity", "tenant_id", "last_interaction_at"),
+    Index("ix_clients_tenant_activity", "tenant_id", "active_hour"),
     Index("ix_clients_tenant_name", "tenant_id", "customer_name"),
 )
 
@@ -111,6 +116,10 @@ conversations = Table(
     Column("thread_id", Text),
     Column("started_at", UTCDateTime, nullable=False),
     Column("last_message_at", UTCDateTime, nullable=False),
+    # The hour of last_message_at (rows.epoch_hour), for the open-conversation idle index (see
+    # clients.active_hour). Never later than the true hour: a stale value only makes the idle
+    # job look at a conversation that it then leaves open.
+    Column("last_hour", Integer, nullable=False, server_default=text("0")),
     Column("ended_at", UTCDateTime),
     Column("end_reason", String(32)),
     Column("n_user", Integer, nullable=False, server_default=text("0")),

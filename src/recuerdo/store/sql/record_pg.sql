@@ -17,6 +17,7 @@ DECLARE
     v_msg messages%ROWTYPE;
     v_found boolean;
     v_at timestamptz;
+    v_hour integer;
     v_thread text;
     v_ext text;
     v_role text;
@@ -28,6 +29,7 @@ DECLARE
 BEGIN
     FOR item IN SELECT value FROM jsonb_array_elements(p_items) LOOP
         v_at := (item->>'at')::timestamptz;
+        v_hour := floor(extract(epoch FROM v_at) / 3600)::integer;  -- rows.epoch_hour
         v_thread := item->>'thread_id';
         v_ext := item->>'external_id';
         v_role := item->>'role';
@@ -102,8 +104,9 @@ BEGIN
             v_conv_id := nextval('conversations_id_seq');
             v_conv_thread := v_thread;
             INSERT INTO conversations (client_id, id, thread_id, started_at, last_message_at,
-                                       n_user, n_assistant, n_operator, n_system, summary_status)
-            VALUES (v_client.id, v_conv_id, v_thread, v_at, v_at, 0, 0, 0, 0, 'pending');
+                                       last_hour, n_user, n_assistant, n_operator, n_system,
+                                       summary_status)
+            VALUES (v_client.id, v_conv_id, v_thread, v_at, v_at, v_hour, 0, 0, 0, 0, 'pending');
             UPDATE clients SET open_conversation_id = v_conv_id,
                    total_conversations = total_conversations + 1
              WHERE id = v_client.id;
@@ -120,10 +123,13 @@ BEGIN
                n_assistant = n_assistant + (v_role = 'assistant')::int,
                n_operator = n_operator + (v_role = 'manual_operator')::int,
                n_system = n_system + (v_role = 'system')::int,
-               last_message_at = GREATEST(last_message_at, v_at)
+               last_message_at = GREATEST(last_message_at, v_at),
+               last_hour = CASE WHEN last_message_at < v_at THEN v_hour ELSE last_hour END
          WHERE client_id = v_client.id AND id = v_conv_id;
         UPDATE clients SET total_messages = total_messages + 1,
                last_interaction_at = GREATEST(COALESCE(last_interaction_at, v_at), v_at),
+               active_hour = CASE WHEN last_interaction_at IS NULL OR last_interaction_at < v_at
+                                  THEN v_hour ELSE active_hour END,
                profile_name = COALESCE(item->>'profile_name', profile_name),
                thread_id = COALESCE(thread_id, v_thread),
                updated_at = p_now

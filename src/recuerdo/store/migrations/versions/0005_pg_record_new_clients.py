@@ -18,7 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    install_record_function(op)
+    install_record_function(op, "0005")
 
 
 def downgrade() -> None:
