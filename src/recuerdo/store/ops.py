@@ -148,6 +148,24 @@ class PreparedMessage(NamedTuple):
     profile_name: str | None
 
 
+def message_row(
+    m: PreparedMessage, client_id: int, message_id: int, conversation_id: int, thread_id: str | None
+) -> dict[str, Any]:
+    """The ``messages`` row that stores ``m``."""
+    return {
+        "client_id": client_id,
+        "id": message_id,
+        "conversation_id": conversation_id,
+        "thread_id": thread_id,
+        "at": m.at,
+        "role": m.role_code,
+        "content": m.content,
+        "content_type": m.content_type,
+        "external_id": m.external_id,
+        "metadata": m.metadata,
+    }
+
+
 def same_hour(stored_hour: int | None, stored_at: Any, at: datetime) -> bool:
     """Whether a row whose time is ``stored_at`` (hour ``stored_hour``) keeps its hour when
     ``at`` moves the time forward (the later of the two)."""
@@ -293,18 +311,8 @@ def record(
         client, m.at, m.thread_id, idle, open_conv
     )
     message_id = yield NextId("messages")
-    row = {
-        "client_id": client_id,
-        "id": message_id,
-        "conversation_id": conversation_id,
-        "thread_id": m.thread_id or thread_id,  # a message without one belongs to its episode's
-        "at": m.at,
-        "role": m.role_code,
-        "content": m.content,
-        "content_type": m.content_type,
-        "external_id": m.external_id,
-        "metadata": m.metadata,
-    }
+    # A message without a thread id belongs to its episode's.
+    row = message_row(m, client_id, message_id, conversation_id, m.thread_id or thread_id)
     yield Query(S_INSERT_MESSAGE, row)
     hour = epoch_hour(m.at)
     conversation = {"client_id": client_id, "id": conversation_id, "at": m.at, "hour": hour}

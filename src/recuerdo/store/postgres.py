@@ -159,10 +159,13 @@ class PostgresStore:
             run = calls[i:j]
             answer = await self._retrying(partial(self._call_record_function, run))
             for entry in answer:
-                if entry["status"] == "slow":
+                status = entry["status"]
+                if status == "slow":
                     results.append(await self._transaction(calls[i]))
+                elif status == "created":
+                    results.append((_created_row(calls[i].message, entry), True))
                 else:
-                    results.append((entry["row"], entry["status"] == "created"))
+                    results.append((entry["row"], False))
                 i += 1
         return results
 
@@ -328,6 +331,13 @@ def _positional(
         merged = {**bound, **params}
         return [merged[n] for n in names]
     return [params[n] for n in names]
+
+
+def _created_row(m: ops.PreparedMessage, stored: Mapping[str, Any]) -> Row:
+    """The row the record function stored for ``m``, from what it answered (the ids)."""
+    return ops.message_row(
+        m, stored["client_id"], stored["id"], stored["conversation_id"], stored["thread_id"]
+    )
 
 
 def _rowcount(status: str) -> int:

@@ -270,18 +270,7 @@ def _plan(
             or (m.thread_id is not None and conv.thread_id != m.thread_id)
         ):
             conv = yield from _place(state, m, idle)
-        row: dict[str, Any] = {
-            "client_id": client_id,
-            "id": next(ids),
-            "conversation_id": conv.id,
-            "thread_id": m.thread_id or conv.thread_id,
-            "at": at,
-            "role": m.role_code,
-            "content": m.content,
-            "content_type": m.content_type,
-            "external_id": m.external_id,
-            "metadata": m.metadata,
-        }
+        row = ops.message_row(m, client_id, next(ids), conv.id, m.thread_id or conv.thread_id)
         conv.counts[m.role] += 1
         if at > conv.last_at:
             conv.last_at = at
