@@ -44,7 +44,10 @@ class Settings(BaseSettings):
     pg_pool_min: int = Field(2, ge=1, description="PostgreSQL pool: connections kept open.")
     pg_pool_max: int = Field(16, ge=1, description="PostgreSQL pool: most connections.")
     pg_writer_lanes: int = Field(
-        4, ge=1, description="PostgreSQL: connections that commit batched writes in parallel."
+        2,
+        ge=1,
+        description="PostgreSQL: connections that commit batched writes in parallel (more "
+        "for a server with more than two cores).",
     )
     idle_timeout_hours: float = Field(
         6.0, gt=0, description="A message after this many idle hours starts a new conversation."

@@ -59,7 +59,7 @@ class PostgresStore:
     capabilities = frozenset({"row_locks", "skip_locked", "multi_process_writers", "tsvector"})
     needs_row_locks = True
 
-    def __init__(self, pool: asyncpg.Pool, *, lanes: int = 4, batch_max: int = 256) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, lanes: int = 2, batch_max: int = 256) -> None:
         self._pool = pool
         self._statements = StatementCache(pg_dialect.dialect())  # type: ignore[no-untyped-call]
         self._closed = False
@@ -78,7 +78,7 @@ class PostgresStore:
         *,
         min_size: int = 2,
         max_size: int = 16,
-        lanes: int = 4,
+        lanes: int = 2,
         batch_max: int = 256,
     ) -> PostgresStore:
         try:
