@@ -189,14 +189,18 @@ async def test_clients_listing_filters_and_pages(memory: Memory, clock: FakeCloc
     assert [c.phone for c in by_name.items] == [phones[2]]
     recent = await memory.clients(active_since=clock.now() - timedelta(minutes=2))
     assert [c.phone for c in recent.items] == [phones[4], phones[3]]
+    assert await _phones_by_pages(memory) == list(reversed(phones))
+
+
+async def _phones_by_pages(memory: Memory) -> list[str | None]:
+    """Every client's phone, most recently active first, two per page."""
     collected, cursor = [], None
     while True:
         page = await memory.clients(limit=2, cursor=cursor)
         collected += [c.phone for c in page.items]
         if not page.next_cursor:
-            break
+            return collected
         cursor = page.next_cursor
-    assert collected == list(reversed(phones))
 
 
 async def test_handoff_flag(memory: Memory) -> None:
@@ -489,13 +493,6 @@ async def test_clients_active_in_the_same_hour_list_by_exact_time(
             phone, "user", "hola", at=clock.now() + timedelta(minutes=minutes[phone])
         )
     expected = sorted(phones, key=lambda p: -minutes[p])
-    collected, cursor = [], None
-    while True:
-        page = await memory.clients(limit=2, cursor=cursor)
-        collected += [c.phone for c in page.items]
-        if not page.next_cursor:
-            break
-        cursor = page.next_cursor
-    assert collected == expected
+    assert await _phones_by_pages(memory) == expected
     since = await memory.clients(active_since=clock.now() + timedelta(minutes=20))
     assert [c.phone for c in since.items] == [phones[1], phones[3], phones[2]]

@@ -59,14 +59,7 @@ def upgrade() -> None:
     op.drop_index("ix_clients_tenant_activity", table_name="clients")
     op.create_index("ix_clients_tenant_activity", "clients", ["tenant_id", "active_hour"])
     op.drop_index("ix_conversations_open_idle", table_name="conversations")
-    open_only = sa.text("ended_at IS NULL")
-    op.create_index(
-        "ix_conversations_open_idle",
-        "conversations",
-        ["last_hour"],
-        sqlite_where=open_only,
-        postgresql_where=open_only,
-    )
+    _open_idle_index("last_hour")
     if dialect == "postgresql":
         op.execute("ALTER TABLE clients SET (fillfactor = 80)")
         op.execute("ALTER TABLE conversations SET (fillfactor = 80)")
@@ -79,15 +72,20 @@ def downgrade() -> None:
     op.drop_column("conversations", "last_hour")
     op.drop_column("clients", "active_hour")
     op.create_index("ix_clients_tenant_activity", "clients", ["tenant_id", "last_interaction_at"])
-    open_only = sa.text("ended_at IS NULL")
-    op.create_index(
-        "ix_conversations_open_idle",
-        "conversations",
-        ["last_message_at"],
-        sqlite_where=open_only,
-        postgresql_where=open_only,
-    )
+    _open_idle_index("last_message_at")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE clients RESET (fillfactor)")
         op.execute("ALTER TABLE conversations RESET (fillfactor)")
         install_record_function(op, "0005")  # this revision's writes the hour columns
+
+
+def _open_idle_index(column: str) -> None:
+    """The idle job's index: open conversations by the time (or hour) of their last message."""
+    open_only = sa.text("ended_at IS NULL")
+    op.create_index(
+        "ix_conversations_open_idle",
+        "conversations",
+        [column],
+        sqlite_where=open_only,
+        postgresql_where=open_only,
+    )
