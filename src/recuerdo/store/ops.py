@@ -84,16 +84,19 @@ S_SET_OPEN_CONVERSATION = sql(
 S_COUNT_PAST_CONVERSATION = sql(
     "UPDATE clients SET total_conversations = total_conversations + 1 WHERE id = :client_id"
 )
-S_INSERT_MESSAGE = sql(
+INSERT_MESSAGE = (
     "INSERT INTO messages (client_id, id, conversation_id, thread_id, at, role, content, "
     "content_type, external_id, metadata) VALUES (:client_id, :id, :conversation_id, :thread_id, "
     ":at, :role, :content, :content_type, :external_id, :metadata)"
 )
+S_INSERT_MESSAGE = sql(INSERT_MESSAGE)
+LAST_HOUR = "last_hour = CASE WHEN last_message_at < :at THEN :hour ELSE last_hour END, "
+"""The idle index's hour, set with the last message time it follows (``:at``, ``:hour``)."""
 _BUMP = (
     "UPDATE conversations SET {counter} = {counter} + 1, "
     "last_message_at = CASE WHEN last_message_at < :at THEN :at ELSE last_message_at END, "
-    "last_hour = CASE WHEN last_message_at < :at THEN :hour ELSE last_hour END, "
-    "started_at = CASE WHEN started_at > :at THEN :at ELSE started_at END, "
+    + LAST_HOUR
+    + "started_at = CASE WHEN started_at > :at THEN :at ELSE started_at END, "
     "ended_at = CASE WHEN ended_at IS NOT NULL AND ended_at < :at THEN :at ELSE ended_at END, "
     "summary_status = CASE WHEN ended_at IS NOT NULL AND summary_status <> 'pending' "
     "THEN 'pending' ELSE summary_status END "

@@ -37,13 +37,7 @@ _BUMP_CONVERSATIONS = (
     "WHERE client_id = :client_id AND id = :id"
 )
 S_BUMP_CONVERSATIONS = {
-    moved: sql(
-        _BUMP_CONVERSATIONS.format(
-            hour="last_hour = CASE WHEN last_message_at < :at THEN :hour ELSE last_hour END, "
-            if moved
-            else ""
-        )
-    )
+    moved: sql(_BUMP_CONVERSATIONS.format(hour=ops.LAST_HOUR if moved else ""))
     for moved in (False, True)
 }
 _BUMP_CLIENTS = (
@@ -63,12 +57,7 @@ S_BUMP_CLIENTS = {
 
 # The optimistic first try (see record_batch): messages whose external id is already stored are
 # left out by the unique index instead of looked up first.
-S_INSERT_NEW_MESSAGES = sql(
-    "INSERT INTO messages (client_id, id, conversation_id, thread_id, at, role, content, "
-    "content_type, external_id, metadata) VALUES (:client_id, :id, :conversation_id, :thread_id, "
-    ":at, :role, :content, :content_type, :external_id, :metadata) "
-    "ON CONFLICT (client_id, external_id) DO NOTHING"
-)
+S_INSERT_NEW_MESSAGES = sql(ops.INSERT_MESSAGE + " ON CONFLICT (client_id, external_id) DO NOTHING")
 S_SAVEPOINT = sql("SAVEPOINT record_batch")
 S_ROLLBACK_TO_SAVEPOINT = sql("ROLLBACK TO SAVEPOINT record_batch")
 S_RELEASE_SAVEPOINT = sql("RELEASE SAVEPOINT record_batch")
@@ -343,17 +332,16 @@ def _write(
                 }
             )
         if state.messages:
-            assert state.last_at is not None
-            row = state.row
-            kept = ops.same_hour(row["active_hour"], row["last_interaction_at"], state.last_at)
-            client_rows[not kept].append(
+            assert state.last_at is not None  # the later of the stored time and the batch's
+            hour = epoch_hour(state.last_at)
+            client_rows[hour != state.row["active_hour"]].append(
                 {
                     "client_id": cid,
                     "messages": state.messages,
                     "conversations": state.conversations,
                     "open_id": state.open.id if state.open is not None else None,
                     "at": state.last_at,
-                    "hour": epoch_hour(state.last_at),
+                    "hour": hour,
                     "profile_name": state.profile_name,
                     "thread_id": state.thread_id,
                     "now": now,
