@@ -105,6 +105,21 @@ _OPEN = (
     "WITH w(client_id, id) AS (VALUES {rows}) SELECT c.* FROM w "
     "JOIN conversations c ON c.client_id = w.client_id AND c.id = w.id"
 )
+# Without row locks the clients and their open conversations come in one read, and only the
+# columns a batch uses (as ops.S_FIND_FOR_RECORD for one message). With locks the open
+# conversation is read after the lock (_OPEN), so that it is the current one.
+_FIND_WITH_OPEN = (
+    "WITH w(kind, value) AS (VALUES {rows}) "
+    "SELECT i.kind AS kind, i.value AS value, c.id AS id, "
+    "c.open_conversation_id AS open_conversation_id, c.active_hour AS active_hour, "
+    "c.last_interaction_at AS last_interaction_at, v.id AS open_id_, "
+    "v.thread_id AS open_thread_id_, v.last_message_at AS open_last_at_, "
+    "v.last_hour AS open_last_hour_ FROM w "
+    "JOIN identifiers i ON i.tenant_id = :tenant_id AND i.kind = w.kind AND i.value = w.value "
+    "JOIN clients c ON c.id = i.client_id "
+    "LEFT JOIN conversations v ON v.client_id = c.id AND v.id = c.open_conversation_id "
+    "AND v.ended_at IS NULL"
+)
 
 
 def record_batch(
@@ -136,7 +151,7 @@ def _record_batch(
     lock: bool,
     optimistic: bool,
 ) -> Op[list[tuple[Row, bool]]]:
-    resolved = yield from _resolve(tenant, items)
+    resolved, open_convs = yield from _resolve(tenant, items, joined=not lock)
     if lock:
         ids = sorted({row["id"] for row, _ in resolved.values()})
         locked = yield Query(
@@ -145,7 +160,7 @@ def _record_batch(
         fresh = {r["id"]: r for r in locked}
         resolved = {k: (fresh[row["id"]], created) for k, (row, created) in resolved.items()}
     existing = {} if optimistic else (yield from _existing(items, resolved))
-    states = yield from _states(resolved)
+    states = yield from _states(resolved, open_convs)
     try:
         plan = yield from _plan(items, resolved, existing, states, idle)
     except _NeedsPast:
@@ -166,17 +181,23 @@ def _record_batch(
     return plan
 
 
-def _resolve(tenant: int, items: Sequence[PreparedMessage]) -> Op[dict[int, tuple[Row, bool]]]:
+def _resolve(
+    tenant: int, items: Sequence[PreparedMessage], *, joined: bool
+) -> Op[tuple[dict[int, tuple[Row, bool]], dict[int, _Conv | None]]]:
     """Each message's client (created when new), keyed by ``id(message.keys)``: one who gives
-    one keys tuple object, so a batch hashes its few distinct identifiers, not one per message."""
+    one keys tuple object, so a batch hashes its few distinct identifiers, not one per message.
+    With ``joined``, also the open conversation of each client found by the one read (client id
+    to conversation, ``None`` for none open)."""
     objects: dict[int, tuple[Identifier, ...]] = {}
     for m in items:
         objects.setdefault(id(m.keys), m.keys)
     keys = list(dict.fromkeys(objects.values()))
     primaries = sorted({(k[0].kind.value, k[0].value) for k in keys})
     params = {"tenant_id": tenant, **row_params(primaries)}
-    rows = yield Query(with_rows(ops.FIND_MANY, ("", ""), len(primaries)), params, "all")
+    template = _FIND_WITH_OPEN if joined else ops.FIND_MANY
+    rows = yield Query(with_rows(template, ("", ""), len(primaries)), params, "all")
     found = {(r["kind"], r["value"]): r for r in rows}
+    open_convs = {r["id"]: _open_conv(r) for r in rows} if joined else {}
     by_keys: dict[tuple[Identifier, ...], tuple[Row, bool]] = {}
     for key in keys:
         hit = found.get((key[0].kind.value, key[0].value))
@@ -185,7 +206,14 @@ def _resolve(tenant: int, items: Sequence[PreparedMessage]) -> Op[dict[int, tupl
             continue
         first = next(m for m in items if m.keys == key)
         by_keys[key] = yield from ops.ensure_client(tenant, key, first.at, first.profile_name)
-    return {obj: by_keys[key] for obj, key in objects.items()}
+    return {obj: by_keys[key] for obj, key in objects.items()}, open_convs
+
+
+def _open_conv(row: Row) -> _Conv | None:
+    if row["open_id_"] is None:
+        return None
+    last = as_dt(row["open_last_at_"])
+    return _Conv(row["open_id_"], row["open_thread_id_"], last, row["open_last_hour_"])
 
 
 def _existing(
@@ -205,13 +233,14 @@ def _existing(
 
 
 def _states(
-    resolved: dict[int, tuple[Row, bool]],
+    resolved: dict[int, tuple[Row, bool]], known: dict[int, _Conv | None]
 ) -> Op[dict[int, _ClientState]]:
+    """Each client's state; the open conversations not ``known`` already are read here."""
     by_id = {row["id"]: row for row, _ in resolved.values()}
     wanted = sorted(
         (cid, row["open_conversation_id"])
         for cid, row in by_id.items()
-        if row["open_conversation_id"] is not None
+        if row["open_conversation_id"] is not None and cid not in known
     )
     open_rows: dict[int, Row] = {}
     if wanted:
@@ -221,12 +250,17 @@ def _states(
         open_rows = {r["client_id"]: r for r in rows}
     states = {}
     for cid, row in by_id.items():
-        conv = open_rows.get(cid)
-        open_conv = (
-            _Conv(conv["id"], conv["thread_id"], as_dt(conv["last_message_at"]), conv["last_hour"])
-            if conv is not None and conv["ended_at"] is None
-            else None
-        )
+        if cid in known:
+            open_conv = known[cid]
+        else:
+            conv = open_rows.get(cid)
+            open_conv = (
+                _Conv(
+                    conv["id"], conv["thread_id"], as_dt(conv["last_message_at"]), conv["last_hour"]
+                )
+                if conv is not None and conv["ended_at"] is None
+                else None
+            )
         last = row["last_interaction_at"]
         states[cid] = _ClientState(row, open_conv, None if last is None else as_dt(last))
     return states
