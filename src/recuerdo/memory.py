@@ -171,7 +171,8 @@ class Memory:
         item = NewMessage(
             who, role, content, at, thread_id, external_id, content_type, metadata, profile_name
         )
-        row, created = (await self._record([self._prepare(item)]))[0]
+        now = self.clock.now()  # one instant for the message's default time and the write
+        row, created = (await self._record([self.preparer.prepare(item, now)], now))[0]
         return Recorded(to_message(row), created)
 
     async def record_many(self, items: Sequence[NewMessage]) -> list[Recorded]:
@@ -200,8 +201,12 @@ class Memory:
                 ) from None
         return prepared
 
-    async def _record(self, prepared: Sequence[PreparedMessage]) -> list[tuple[Row, bool]]:
-        tenant, now = await self.tenant_id(), self.clock.now()
+    async def _record(
+        self, prepared: Sequence[PreparedMessage], now: datetime | None = None
+    ) -> list[tuple[Row, bool]]:
+        tenant = await self.tenant_id()
+        if now is None:
+            now = self.clock.now()
         idle = timedelta(hours=self.settings.idle_timeout_hours)
         lock = self.store.needs_row_locks
         if len(prepared) == 1:

@@ -26,9 +26,11 @@ S_FIND_CLIENT = sql(
     "WHERE i.tenant_id = :tenant_id AND i.kind = :kind AND i.value = :value"
 )
 # One read for a message to an existing client where no other writer can interleave (SQLite):
-# the client, whether the external id is stored, and its open conversation's state.
+# the client (only the columns recording uses, of some twenty-five), whether the external id is
+# stored, and its open conversation's state.
 S_FIND_FOR_RECORD = sql(
-    "SELECT c.*, EXISTS (SELECT 1 FROM messages m WHERE m.client_id = c.id "
+    "SELECT c.id, c.open_conversation_id, c.active_hour, c.last_interaction_at, "
+    "EXISTS (SELECT 1 FROM messages m WHERE m.client_id = c.id "
     "AND m.external_id = :external_id) AS stored_, v.last_message_at AS open_last_at_, "
     "v.thread_id AS open_thread_id_, v.last_hour AS open_last_hour_ "
     "FROM identifiers i JOIN clients c ON c.id = i.client_id "
@@ -355,9 +357,10 @@ def _conversation_for(
         conv = open_conv
         if conv is None:
             conv = yield Query(S_CONVERSATION, {"client_id": client_id, "id": open_id}, "one")
-        if conv is not None and at >= as_dt(conv["last_message_at"]):
+        last = None if conv is None else as_dt(conv["last_message_at"])
+        if conv is not None and last is not None and at >= last:
             changed = _thread_changed(conv, thread_id)
-            if not changed and at - as_dt(conv["last_message_at"]) <= idle:
+            if not changed and at - last <= idle:
                 if thread_id is not None and conv["thread_id"] is None:
                     yield Query(
                         S_SET_CONVERSATION_THREAD,

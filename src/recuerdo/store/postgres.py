@@ -274,7 +274,7 @@ class PostgresStore:
                 if isinstance(step, Query):
                     result = await self._run(conn, step)
                 elif isinstance(step, NextIds):
-                    result = await self._next_ids(conn, step.table, step.count)
+                    result = await self._next_ids(conn, step.table, step.number)
                 else:
                     result = (await self._next_ids(conn, step.table, 1))[0]
                 step = op.send(result)

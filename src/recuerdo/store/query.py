@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Dialect
@@ -26,13 +25,15 @@ Row = Mapping[str, Any]
 Mode = Literal["one", "all", "exec", "many"]
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(NamedTuple):
     """Run ``stmt`` with ``params``; ``mode`` says what comes back.
 
     one: the first row or ``None``; all: every row; exec: the row count; many: ``executemany`` over
     a list of parameter dicts (returns the rows written, summed, where the driver tells it —
     SQLite — else ``None``).
+
+    The steps are named tuples, not frozen dataclasses: a message makes several, and a frozen
+    dataclass costs several times more to build.
     """
 
     stmt: ClauseElement
@@ -40,20 +41,18 @@ class Query:
     mode: Mode = "exec"
 
 
-@dataclass(frozen=True, slots=True)
-class NextId:
+class NextId(NamedTuple):
     """Ask the engine for a new id of ``table`` (a sequence on PostgreSQL, a counter on SQLite)."""
 
     table: str
 
 
-@dataclass(frozen=True, slots=True)
-class NextIds:
-    """Ask for ``count`` new ids of ``table`` at once, increasing (a batch that uses fewer
+class NextIds(NamedTuple):
+    """Ask for ``number`` new ids of ``table`` at once, increasing (a batch that uses fewer
     leaves a gap: ids are unique and increasing, not dense)."""
 
     table: str
-    count: int
+    number: int
 
 
 Step = Query | NextId | NextIds

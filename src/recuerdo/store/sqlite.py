@@ -20,8 +20,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from sqlalchemy import TextClause
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from recuerdo.errors import RecuerdoError, StorageError
@@ -146,6 +147,7 @@ class SQLiteStore:
         self._busy_timeout = busy_timeout_ms / 1000
         self._batch_max = batch_max
         self._statements = StatementCache(sqlite_dialect.dialect(paramstyle="qmark"))
+        self._prepared: dict[int, tuple[TextClause, str, _Binder]] = {}
         self._writer = self._connect()
         self._writer.execute("PRAGMA busy_timeout = 0")  # waits happen in _begin, off the loop
         self._reader = self._connect()
@@ -310,7 +312,7 @@ class SQLiteStore:
                 if isinstance(step, Query):
                     result = self._run(conn, step)
                 elif isinstance(step, NextIds):
-                    result = self._next_ids(step.table, step.count)
+                    result = self._next_ids(step.table, step.number)
                 else:
                     result = self._next_ids(step.table, 1)[0]
                 step = op.send(result)
@@ -318,21 +320,26 @@ class SQLiteStore:
             return stop.value  # type: ignore[no-any-return]
 
     def _run(self, conn: sqlite3.Connection, q: Query) -> Any:
-        text, names, bound = self._statements.compile(q.stmt)
-        names = names or ()
-        binder = _binder(names)
-        if q.mode == "many":
-            rows = q.params
-            assert isinstance(rows, Sequence)
+        stmt, params, mode = q
+        # A text statement (a module constant) is looked up once with its binder.
+        hit = self._prepared.get(id(stmt))
+        if hit is not None and hit[0] is stmt:
+            text, binder, bound = hit[1], hit[2], None
+        else:
+            text, names, bound = self._statements.compile(stmt)
+            binder = _binder(names or ())
+            if isinstance(stmt, TextClause):
+                self._prepared[id(stmt)] = (stmt, text, binder)
+        if mode == "many":
+            rows = cast(Sequence[Mapping[str, Any]], params)
             return conn.executemany(text, binder.many(rows)).rowcount
-        params = q.params
-        assert isinstance(params, Mapping)
-        cursor = conn.execute(text, binder.one({**bound, **params} if bound else params))
-        if q.mode == "one":
+        one = cast(Mapping[str, Any], params)
+        cursor = conn.execute(text, binder.one({**bound, **one} if bound else one))
+        if mode == "one":
             row = cursor.fetchone()
             cursor.fetchall()  # finish the statement so RETURNING rows are all written
             return row
-        if q.mode == "all":
+        if mode == "all":
             return cursor.fetchall()
         return cursor.rowcount
 
