@@ -84,6 +84,7 @@ class Memory:
         self.tenant = tenant or settings.tenant
         self.clock: Clock = clock or SystemClock()
         self._tenant_ids = _tenant_ids if _tenant_ids is not None else {}
+        self._idle: tuple[float, timedelta] = (-1.0, timedelta(0))
         self._owner = _tenant_ids is None
         self.preparer = Preparer(
             settings.default_region, settings.allow_groups, settings.max_content_bytes
@@ -204,15 +205,24 @@ class Memory:
     async def _record(
         self, prepared: Sequence[PreparedMessage], now: datetime | None = None
     ) -> list[tuple[Row, bool]]:
-        tenant = await self.tenant_id()
+        tenant = self._tenant_ids.get(self.tenant)
+        if tenant is None:
+            tenant = await self.tenant_id()
         if now is None:
             now = self.clock.now()
-        idle = timedelta(hours=self.settings.idle_timeout_hours)
+        idle = self._idle_timeout()
         lock = self.store.needs_row_locks
         if len(prepared) == 1:
             return [await self.store.write(RecordCall(tenant, prepared[0], idle, now, lock))]
         # A list is one write: one batch, one transaction, no task per message.
         return await self.store.write(RecordCalls(tenant, tuple(prepared), idle, now, lock))
+
+    def _idle_timeout(self) -> timedelta:
+        """The idle timeout as a timedelta, built again only when the setting changes."""
+        hours = self.settings.idle_timeout_hours
+        if self._idle[0] != hours:
+            self._idle = (hours, timedelta(hours=hours))
+        return self._idle[1]
 
     def _prepare(self, item: NewMessage) -> PreparedMessage:
         return self.preparer.prepare(item, self.clock.now())
@@ -370,7 +380,7 @@ class Memory:
     async def close_idle_conversations(self, now: datetime | None = None) -> int:
         """Close every conversation idle for longer than the idle timeout; answer how many."""
         moment = require_aware(now, "now") if now else self.clock.now()
-        cutoff = moment - timedelta(hours=self.settings.idle_timeout_hours)
+        cutoff = moment - self._idle_timeout()
         closed = 0
         while True:
             pairs = await self.store.read(lambda: client_ops.idle_conversations(cutoff, 500))
