@@ -73,7 +73,7 @@ async def open_store(url: str, settings: Settings, *, migrate: bool) -> Store:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         if migrate:
-            migrations.upgrade_sqlite(path)
+            migrations.upgrade_sqlite(path, page_size=settings.sqlite_page_size)
         elif migrations.current_revision_sqlite(path) is None:
             raise ConfigurationError(f"{path} has no recuerdo schema; run `recuerdo db upgrade`")
         return SQLiteStore(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from alembic import command
@@ -30,13 +31,27 @@ def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade_sqlite(path: Path) -> None:
+def upgrade_sqlite(path: Path, *, page_size: int | None = None) -> None:
+    """Migrate the SQLite file at ``path``; a file that does not exist yet is created first with
+    ``page_size`` (fixed for the life of a database in WAL mode)."""
+    if page_size is not None and (not path.exists() or path.stat().st_size == 0):
+        create_sqlite(path, page_size)
     engine = create_engine(f"sqlite:///{path}")
     try:
         with engine.begin() as connection:
             _upgrade(connection)
     finally:
         engine.dispose()
+
+
+def create_sqlite(path: Path, page_size: int) -> None:
+    """An empty SQLite database with ``page_size`` pages, in WAL mode."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(f"PRAGMA page_size = {int(page_size)}")
+        conn.execute("PRAGMA journal_mode = WAL")  # writes the header: the page size is set
+    finally:
+        conn.close()
 
 
 async def upgrade_postgres(dsn: str) -> None:
