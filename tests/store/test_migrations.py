@@ -1,10 +1,12 @@
 """Migrations on both engines: down to an older revision and back up keeps the data, and a
-column added later is filled from the data already stored."""
+column added later is filled from the data already stored; each revision runs its own
+PostgreSQL record function."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -14,8 +16,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from recuerdo import Memory, NewMessage, Settings
 from recuerdo.store import migrate
+from recuerdo.store.pg_functions import RECORD_FUNCTION_SQL
 from recuerdo.store.rows import as_dt, epoch_hour
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, fresh_pg_database
 
 T = TypeVar("T")
 
@@ -98,3 +101,35 @@ async def test_activity_hours_are_filled_on_upgrade(db_url: str) -> None:
         clock.advance(hours=7)
         assert await memory.close_idle_conversations() == 2
         assert (await memory.record_message("573004445566", "user", "volví")).created
+
+
+def _function_body(source: Path) -> str:
+    """The body of the function a ``store/sql`` file creates (what ``pg_proc.prosrc`` keeps)."""
+    return source.read_text().split(" AS $$", 1)[1].rsplit("$$;", 1)[0]
+
+
+async def test_each_revision_installs_its_own_record_function(pg_server_url: str) -> None:
+    """PostgreSQL: head runs the current ``record_pg.sql``; a database taken down to a revision
+    runs the function kept for it, and back up the current one again."""
+    url = await fresh_pg_database(pg_server_url)
+    async with await Memory.open(url, settings=Settings()) as memory:
+        await memory.record_message("573001112233", "user", "hola")
+
+    async def installed() -> str:
+        rows = await _in_transaction(
+            url, _execute, "SELECT prosrc FROM pg_proc WHERE proname = 'recuerdo_record'"
+        )
+        assert len(rows) == 1
+        return str(rows[0][0])
+
+    current = _function_body(RECORD_FUNCTION_SQL)
+    assert await installed() == current
+    for revision in ("0006", "0005"):
+        await _in_transaction(url, _alembic, "downgrade", revision)
+        kept = RECORD_FUNCTION_SQL.with_name(f"record_pg_{revision}.sql")
+        assert await installed() == _function_body(kept) != current
+    await _in_transaction(url, _alembic, "upgrade", "head")
+    assert await installed() == current
+    async with await Memory.open(url, settings=Settings()) as memory:
+        assert (await memory.record_message("573001112233", "user", "otra vez")).created
+        assert (await memory.client("573001112233")).total_messages == 2

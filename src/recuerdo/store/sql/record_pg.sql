@@ -11,7 +11,9 @@
 -- open conversation stands (as ops.S_FIND_FOR_RECORD does on SQLite); one statement writes the
 -- message, its conversation's counters and its client's (data-modifying WITH). Answers are
 -- collected in an array and turned into JSON once (appending to a jsonb copies it every time);
--- a stored message is answered with the ids the caller lacks, not echoed whole.
+-- a stored message is answered with the ids the caller lacks, not echoed whole. A message's
+-- identifiers are walked by index, not with FOR … IN SELECT, which opens a cursor per message
+-- (about 4% of the server's time per message in a batch of 32).
 CREATE OR REPLACE FUNCTION recuerdo_record(
     p_tenant bigint, p_items jsonb, p_idle interval, p_now timestamptz
 ) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -36,6 +38,7 @@ DECLARE
     v_changed boolean;
     v_new boolean;
     v_first boolean;
+    j integer;
 BEGIN
     FOR item IN SELECT value FROM jsonb_array_elements(p_items) LOOP
         v_at := (item->>'at')::timestamptz;
@@ -44,7 +47,8 @@ BEGIN
         v_ext := item->>'external_id';
         v_role := item->>'role';
         v_cid := NULL;
-        FOR k IN SELECT value FROM jsonb_array_elements(item->'keys') LOOP
+        FOR j IN 0 .. jsonb_array_length(item->'keys') - 1 LOOP
+            k := item->'keys'->j;
             SELECT c.id, c.open_conversation_id, c.last_interaction_at,
                    v_ext IS NOT NULL AND EXISTS (
                        SELECT 1 FROM messages m WHERE m.client_id = c.id

@@ -63,7 +63,7 @@ def upgrade() -> None:
     if dialect == "postgresql":
         op.execute("ALTER TABLE clients SET (fillfactor = 80)")
         op.execute("ALTER TABLE conversations SET (fillfactor = 80)")
-        install_record_function(op)
+        install_record_function(op, "0006")
 
 
 def downgrade() -> None:
