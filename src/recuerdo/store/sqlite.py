@@ -221,6 +221,8 @@ class SQLiteStore:
     def _run_batch(self, factories: list[Callable[[], Op[Any]]]) -> list[Any]:
         """Run a batch's operations in order; consecutive record calls of one tenant run as one
         set-based batch (a few statements for the lot instead of several per message)."""
+        if len(factories) == 1:  # a lone call: its own operation, no batch around it
+            return [self._drive(self._writer, factories[0]())]
         results: list[Any] = []
         i = 0
         while i < len(factories):
@@ -258,7 +260,7 @@ class SQLiteStore:
     async def _begin(self) -> None:
         # BEGIN IMMEDIATE takes the write lock now; another process may hold it, so wait with
         # asyncio.sleep instead of SQLite's busy handler, which would block the event loop.
-        deadline = time.monotonic() + self._busy_timeout
+        deadline: float | None = None
         delay = 0.001
         while True:
             try:
@@ -267,6 +269,8 @@ class SQLiteStore:
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
+                if deadline is None:
+                    deadline = time.monotonic() + self._busy_timeout
                 if time.monotonic() > deadline:
                     raise StorageError(
                         "the database is locked by another process; gave up after "
