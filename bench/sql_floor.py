@@ -28,7 +28,7 @@ from typing import Any
 from recuerdo import Memory, Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from store_write_bench import PHONES, raw_sqlite
+from store_write_bench import raw_sqlite, timed_recording
 
 Entry = tuple[str, str, Any]
 
@@ -71,19 +71,9 @@ async def record(
     if log is not None:
         store: Any = memory.store
         store._writer = LoggingConnection(store._writer, log)
-    counter = iter(range(n))
-
-    async def worker() -> None:
-        for i in counter:
-            await memory.record_message(
-                PHONES[i % len(PHONES)], "user", f"hola {i}", external_id=f"w{i}"
-            )
-
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(callers)))
-    elapsed = time.perf_counter() - start
+    rate = await timed_recording(memory, n, callers)
     await memory.close()
-    return n / elapsed
+    return rate
 
 
 def replay(start: Path, path: Path, synchronous: str, log: list[Entry], n: int) -> float:

@@ -77,9 +77,8 @@ async def raw_postgres(dsn: str, n: int) -> float:
     return n / elapsed
 
 
-async def recuerdo_rate(url: str, n: int, concurrency: int, settings: Settings) -> float:
-    memory = await Memory.open(url, settings=settings)
-    await memory.tenant_id()
+async def timed_recording(memory: Memory, n: int, concurrency: int) -> float:
+    """Record the bench's ``n`` messages from ``concurrency`` callers; messages per second."""
     counter = iter(range(n))
 
     async def worker() -> None:
@@ -90,9 +89,15 @@ async def recuerdo_rate(url: str, n: int, concurrency: int, settings: Settings) 
 
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - start
+    return n / (time.perf_counter() - start)
+
+
+async def recuerdo_rate(url: str, n: int, concurrency: int, settings: Settings) -> float:
+    memory = await Memory.open(url, settings=settings)
+    await memory.tenant_id()
+    rate = await timed_recording(memory, n, concurrency)
     await memory.close()
-    return n / elapsed
+    return rate
 
 
 def langchain_rate(path: Path, n: int) -> float | None:
