@@ -4,6 +4,7 @@ same messages one call at a time stores: same conversations, counters and duplic
 from __future__ import annotations
 
 import random
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -80,3 +81,37 @@ async def test_batched_and_sequential_recording_agree(
             for item in items:
                 await sequential.record_many([item])
             assert await snapshot(batched) == await snapshot(sequential)
+
+
+async def test_a_batch_finds_a_client_by_a_later_identifier_with_its_open_conversation(
+    tmp_path: Path,
+) -> None:
+    """A client the batch's one read misses (its first identifier is not stored, a later one
+    is) is found by that one, and its open conversation is read: it takes a message that
+    continues it, and is closed by one after the idle timeout."""
+    path = tmp_path / "r.db"
+    clock = FakeClock(datetime(2026, 6, 1, tzinfo=UTC))
+    async with await Memory.open(f"sqlite:///{path}", clock=clock) as memory:
+        await memory.record_message("573001110001", "user", "hola")
+    conn = sqlite3.connect(path)  # as data written before wa_id identifiers existed
+    with conn:
+        conn.execute("DELETE FROM identifiers WHERE kind = 'wa_id'")
+    conn.close()
+    async with await Memory.open(f"sqlite:///{path}", clock=clock) as memory:
+        for later, text in ((timedelta(minutes=5), "¿en qué te ayudo?"), (timedelta(hours=7), "")):
+            clock.advance(seconds=later.total_seconds())
+            await memory.record_many(
+                [
+                    NewMessage("573001110001", "assistant", text or "¿sigues ahí?"),
+                    NewMessage("573001110002", "user", "buenas"),
+                ]
+            )
+        client = await memory.client("573001110001")
+        conversations = sorted(
+            (await memory.conversations("573001110001")).items, key=lambda c: c.started_at
+        )
+    assert (client.total_messages, client.total_conversations) == (3, 2)
+    first, second = conversations
+    assert first.counts == {"user": 1, "assistant": 1, "manual_operator": 0, "system": 0}
+    assert first.ended_at is not None and first.end_reason == "idle"
+    assert second.ended_at is None and second.counts["assistant"] == 1

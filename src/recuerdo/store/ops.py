@@ -357,8 +357,7 @@ def _conversation_for(
         conv = open_conv
         if conv is None:
             conv = yield Query(S_CONVERSATION, {"client_id": client_id, "id": open_id}, "one")
-        last = None if conv is None else as_dt(conv["last_message_at"])
-        if conv is not None and last is not None and at >= last:
+        if conv is not None and at >= (last := as_dt(conv["last_message_at"])):
             changed = _thread_changed(conv, thread_id)
             if not changed and at - last <= idle:
                 if thread_id is not None and conv["thread_id"] is None:

@@ -101,9 +101,12 @@ _EXISTING = (
     "WITH w(client_id, external_id) AS (VALUES {rows}) SELECT m.* FROM w "
     "JOIN messages m ON m.client_id = w.client_id AND m.external_id = w.external_id"
 )
+# The open conversations, in the columns _FIND_WITH_OPEN names them.
 _OPEN = (
-    "WITH w(client_id, id) AS (VALUES {rows}) SELECT c.* FROM w "
-    "JOIN conversations c ON c.client_id = w.client_id AND c.id = w.id"
+    "WITH w(client_id, id) AS (VALUES {rows}) SELECT c.client_id AS client_id, "
+    "c.id AS open_id_, c.thread_id AS open_thread_id_, c.last_message_at AS open_last_at_, "
+    "c.last_hour AS open_last_hour_ FROM w "
+    "JOIN conversations c ON c.client_id = w.client_id AND c.id = w.id AND c.ended_at IS NULL"
 )
 # Without row locks the clients and their open conversations come in one read, and only the
 # columns a batch uses (as ops.S_FIND_FOR_RECORD for one message). With locks the open
@@ -210,6 +213,7 @@ def _resolve(
 
 
 def _open_conv(row: Row) -> _Conv | None:
+    """The open conversation in a row of _FIND_WITH_OPEN or _OPEN (``None``: none open)."""
     if row["open_id_"] is None:
         return None
     last = as_dt(row["open_last_at_"])
@@ -242,27 +246,15 @@ def _states(
         for cid, row in by_id.items()
         if row["open_conversation_id"] is not None and cid not in known
     )
-    open_rows: dict[int, Row] = {}
     if wanted:
         rows = yield Query(
             with_rows(_OPEN, ("BIGINT", "BIGINT"), len(wanted)), row_params(wanted), "all"
         )
-        open_rows = {r["client_id"]: r for r in rows}
+        known = {**known, **{r["client_id"]: _open_conv(r) for r in rows}}
     states = {}
     for cid, row in by_id.items():
-        if cid in known:
-            open_conv = known[cid]
-        else:
-            conv = open_rows.get(cid)
-            open_conv = (
-                _Conv(
-                    conv["id"], conv["thread_id"], as_dt(conv["last_message_at"]), conv["last_hour"]
-                )
-                if conv is not None and conv["ended_at"] is None
-                else None
-            )
         last = row["last_interaction_at"]
-        states[cid] = _ClientState(row, open_conv, None if last is None else as_dt(last))
+        states[cid] = _ClientState(row, known.get(cid), None if last is None else as_dt(last))
     return states
 
 
