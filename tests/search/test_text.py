@@ -7,14 +7,14 @@ import re
 import pytest
 
 from recuerdo.search.text import (
+    checked_term,
     detect_language,
     fold,
-    fts5_match,
     highlight,
     index_terms,
     query_terms,
-    tsquery_text,
 )
+from recuerdo.store.search_ops import FTS5, TSVECTOR
 
 SAFE_TERM = re.compile(r"[a-z0-9_]+|[^\x00-\x7f]{1,2}")
 
@@ -83,20 +83,23 @@ def test_fts_syntax_becomes_harmless_terms(text: str) -> None:
     for term in index_terms(text) + query_terms(text):
         assert SAFE_TERM.fullmatch(term), term
         assert not set(term) & set("\"'*:^(){}[]-+ ")
-    assert fts5_match(query_terms(text)).count('"') == 2 * len(query_terms(text))
-    tsquery_text(query_terms(text))  # raises on any unsafe term
+    terms = query_terms(text)
+    # Each term quoted once, beside the tenant's own term; the builders raise on unsafe terms.
+    assert FTS5.match(3, terms).count('"') == 2 * (len(terms) + 1)
+    assert TSVECTOR.match(3, terms).count("'") == 2 * len(terms)
 
 
 def test_near_and_operators_are_plain_words() -> None:
     assert query_terms("NEAR AND OR NOT", "en") == ["near"]
-    assert fts5_match(["near"]) == '"near"'
+    assert FTS5.match(3, ["near"]) == '"__t3" AND "near"'
 
 
 def test_unsafe_terms_are_refused_by_query_builders() -> None:
+    assert checked_term("ped_2024_118") == "ped_2024_118"
     with pytest.raises(ValueError, match="not a search term"):
-        fts5_match(['x" OR "y'])
+        FTS5.match(3, ['x" OR "y'])
     with pytest.raises(ValueError, match="not a search term"):
-        tsquery_text(["it's"])
+        TSVECTOR.match(3, ["it's"])
 
 
 def test_ten_kilobytes_of_text() -> None:

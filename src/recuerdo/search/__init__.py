@@ -3,7 +3,8 @@
 One module per concept, engine-independent (no SQL here; ``store/`` calls these):
 
 - :mod:`~recuerdo.search.text`: ``index_terms`` / ``query_terms`` (what FTS5 and ``tsvector``
-  index and search), ``highlight`` snippets, ``fts5_match`` / ``tsquery_text`` query builders;
+  index and search), ``highlight`` snippets, ``checked_term`` (what the engines' query
+  builders in ``store/search_ops.py`` quote);
 - :mod:`~recuerdo.search.timeexpr`: "el pedido de marzo", "last month" → a time window;
 - :mod:`~recuerdo.search.ranking`: ``ClientIndex`` (per-client BM25F with neighbour turns,
   speaker names, conversation prior, time awareness, summaries) and ``score_candidates``

@@ -266,30 +266,17 @@ def _best_window(text: str, hits: Sequence[tuple[int, int]], width: int) -> tupl
     return start, end
 
 
-def fts5_match(terms: Iterable[str]) -> str:
-    """An FTS5 ``MATCH`` expression finding any of ``terms`` (each quoted; safe by construction).
-
-    Returns ``""`` for no terms: the caller must then skip the query (an empty MATCH is an error).
-
-    >>> fts5_match(["ped", "ped_2024_118"])
-    '"ped" OR "ped_2024_118"'
-    """
-    return " OR ".join(f'"{_checked(t)}"' for t in terms)
-
-
-def tsquery_text(terms: Iterable[str]) -> str:
-    """A PostgreSQL ``tsquery`` text (for ``::tsquery``, not ``to_tsquery``) finding any term.
-
-    >>> tsquery_text(["ped", "llego"])
-    "'ped' | 'llego'"
-    """
-    return " | ".join(f"'{_checked(t)}'" for t in terms)
-
-
 _SAFE_TERM = re.compile(rf"[a-z0-9_]+|{_EMOJI}")
 
 
-def _checked(term: str) -> str:
+def checked_term(term: str) -> str:
+    """``term`` if it is one :func:`index_terms` / :func:`query_terms` can make (letters, digits,
+    ``_``, an emoji: nothing a full-text query language reads as syntax), else ``ValueError``.
+    The engines' query builders (``store/search_ops.py``) quote only checked terms.
+
+    >>> checked_term("ped_2024_118")
+    'ped_2024_118'
+    """
     if not _SAFE_TERM.fullmatch(term):
         raise ValueError(f"not a search term made by index_terms/query_terms: {term!r}")
     return term

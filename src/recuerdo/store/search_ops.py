@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import TextClause, column, select, table
 
 from recuerdo.errors import ConfigurationError
-from recuerdo.search.text import Language, fts5_match, index_terms, tsquery_text
+from recuerdo.search.text import Language, checked_term, index_terms
 from recuerdo.store.query import Op, Query, Row, sql
 from recuerdo.store.schema import ROLE_CODES
 
@@ -68,10 +68,19 @@ class FullText:
         return f"__t{tenant_id} {terms}" if self.name == "fts5" else terms
 
     def match(self, tenant_id: int, terms: Sequence[str]) -> str:
-        """A query finding messages of ``tenant_id`` holding every one of ``terms``."""
+        """A query finding messages of ``tenant_id`` holding every one of ``terms``: an FTS5
+        ``MATCH`` expression, or a ``tsquery`` text (for ``::tsquery``, not ``to_tsquery``).
+        Each term is quoted after :func:`checked_term` (safe by construction).
+
+        >>> FTS5.match(7, ["ped", "llego"])
+        '"__t7" AND "ped" AND "llego"'
+        >>> TSVECTOR.match(7, ["ped", "llego"])
+        "'ped' & 'llego'"
+        """
         if self.name == "fts5":
-            return " AND ".join([f'"__t{tenant_id}"', *(fts5_match([t]) for t in terms)])
-        return " & ".join(tsquery_text([t]) for t in terms)
+            quoted = [f'"{checked_term(t)}"' for t in terms]
+            return " AND ".join([f'"__t{tenant_id}"', *quoted])
+        return " & ".join(f"'{checked_term(t)}'" for t in terms)
 
 
 FTS5 = FullText(
