@@ -67,7 +67,7 @@ class _NeedsPast(Exception):
     """A message the batch path cannot place; the per-message path will."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Conv:
     id: int
     thread_id: str | None
@@ -79,7 +79,7 @@ class _Conv:
     started_at: datetime | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _ClientState:
     row: Row
     open: _Conv | None
