@@ -61,7 +61,10 @@ class PostgresStore:
 
     def __init__(self, pool: asyncpg.Pool, *, lanes: int = 2, batch_max: int = 256) -> None:
         self._pool = pool
-        self._statements = StatementCache(pg_dialect.dialect())  # type: ignore[no-untyped-call]
+        self._statements = StatementCache(
+            pg_dialect.dialect(),  # type: ignore[no-untyped-call]
+            _names,
+        )
         self._closed = False
         self._batch_max = batch_max
         self._ids: dict[str, list[int]] = {}
@@ -331,6 +334,11 @@ def _positional(
         merged = {**bound, **params}
         return [merged[n] for n in names]
     return [params[n] for n in names]
+
+
+def _names(names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """asyncpg takes positional arguments: a statement's parameter names are all it needs."""
+    return names
 
 
 def _created_row(m: ops.PreparedMessage, stored: Mapping[str, Any]) -> Row:

@@ -13,14 +13,15 @@ statement once for its dialect and caches the result.
 from __future__ import annotations
 
 import functools
-from collections.abc import Generator, Mapping, Sequence
-from typing import Any, Literal, NamedTuple, TypeVar
+from collections.abc import Callable, Generator, Mapping, Sequence
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
 T = TypeVar("T")
+P = TypeVar("P")
 Row = Mapping[str, Any]
 Mode = Literal["one", "all", "exec", "many"]
 
@@ -82,29 +83,30 @@ def row_params(values: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
     return {f"p{i}_{j}": v for i, row in enumerate(values) for j, v in enumerate(row)}
 
 
-class StatementCache:
-    """Compiles statements per dialect into ``(sql_text, parameter_names, bound_values)``.
+class StatementCache(Generic[P]):
+    """Compiles statements per dialect into ``(sql_text, prepared, bound_values)``, where
+    ``prepared`` is what the engine makes of the positional parameter names once per statement
+    (``prepare(names)``: the names themselves, or SQLite's binder for them).
 
-    Text statements are module constants and are compiled once; Core statements built per call
-    (filters, paging) carry their values and are compiled each time.
+    Text statements are module constants and are compiled (and prepared) once; Core statements
+    built per call (filters, paging) carry their values and are compiled each time.
     """
 
-    def __init__(self, dialect: Dialect) -> None:
+    def __init__(self, dialect: Dialect, prepare: Callable[[tuple[str, ...] | None], P]) -> None:
         self._dialect = dialect
-        self._cache: dict[int, tuple[str, tuple[str, ...] | None, ClauseElement]] = {}
+        self._prepare = prepare
+        self._cache: dict[int, tuple[str, P, ClauseElement]] = {}
 
-    def compile(
-        self, stmt: ClauseElement
-    ) -> tuple[str, tuple[str, ...] | None, Mapping[str, Any] | None]:
+    def compile(self, stmt: ClauseElement) -> tuple[str, P, Mapping[str, Any] | None]:
         if isinstance(stmt, TextClause):
             hit = self._cache.get(id(stmt))
             if hit is not None and hit[2] is stmt:
                 return hit[0], hit[1], None
         compiled = stmt.compile(dialect=self._dialect, compile_kwargs={"render_postcompile": True})
         positions = getattr(compiled, "positiontup", None)
-        names = tuple(positions) if positions else None
+        prepared = self._prepare(tuple(positions) if positions else None)
         if not isinstance(stmt, TextClause):
-            return compiled.string, names, compiled.params
+            return compiled.string, prepared, compiled.params
         # Keep a reference to the statement so its id() cannot be reused while cached.
-        self._cache[id(stmt)] = (compiled.string, names, stmt)
-        return compiled.string, names, None
+        self._cache[id(stmt)] = (compiled.string, prepared, stmt)
+        return compiled.string, prepared, None

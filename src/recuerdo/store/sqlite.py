@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import TextClause
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from recuerdo.errors import RecuerdoError, StorageError
@@ -146,8 +145,9 @@ class SQLiteStore:
         self.synchronous = synchronous.upper()
         self._busy_timeout = busy_timeout_ms / 1000
         self._batch_max = batch_max
-        self._statements = StatementCache(sqlite_dialect.dialect(paramstyle="qmark"))
-        self._prepared: dict[int, tuple[TextClause, str, _Binder]] = {}
+        self._statements = StatementCache(
+            sqlite_dialect.dialect(paramstyle="qmark"), lambda names: _binder(names or ())
+        )
         self._writer = self._connect()
         self._writer.execute("PRAGMA busy_timeout = 0")  # waits happen in _begin, off the loop
         self._reader = self._connect()
@@ -325,15 +325,7 @@ class SQLiteStore:
 
     def _run(self, conn: sqlite3.Connection, q: Query) -> Any:
         stmt, params, mode = q
-        # A text statement (a module constant) is looked up once with its binder.
-        hit = self._prepared.get(id(stmt))
-        if hit is not None and hit[0] is stmt:
-            text, binder, bound = hit[1], hit[2], None
-        else:
-            text, names, bound = self._statements.compile(stmt)
-            binder = _binder(names or ())
-            if isinstance(stmt, TextClause):
-                self._prepared[id(stmt)] = (stmt, text, binder)
+        text, binder, bound = self._statements.compile(stmt)  # a text statement's binder is kept
         if mode == "many":
             rows = cast(Sequence[Mapping[str, Any]], params)
             return conn.executemany(text, binder.many(rows)).rowcount
