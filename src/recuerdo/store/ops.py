@@ -25,16 +25,24 @@ S_FIND_CLIENT = sql(
     "SELECT c.* FROM identifiers i JOIN clients c ON c.id = i.client_id "
     "WHERE i.tenant_id = :tenant_id AND i.kind = :kind AND i.value = :value"
 )
-# One read for a message to an existing client where no other writer can interleave (SQLite):
-# the client (only the columns recording uses, of some twenty-five), whether the external id is
-# stored, and its open conversation's state.
-S_FIND_FOR_RECORD = sql(
-    "SELECT c.id, c.open_conversation_id, c.active_hour, c.last_interaction_at, "
-    "EXISTS (SELECT 1 FROM messages m WHERE m.client_id = c.id "
-    "AND m.external_id = :external_id) AS stored_, v.last_message_at AS open_last_at_, "
-    "v.thread_id AS open_thread_id_, v.last_hour AS open_last_hour_ "
-    "FROM identifiers i JOIN clients c ON c.id = i.client_id "
+# What recording reads of a client found by an identifier (``i``): only the columns it uses, of
+# some twenty-five, and its open conversation's state (``open_…_``, NULL when none is open).
+CLIENT_STATE = (
+    "c.id AS id, c.open_conversation_id AS open_conversation_id, c.active_hour AS active_hour, "
+    "c.last_interaction_at AS last_interaction_at, v.id AS open_id_, "
+    "v.thread_id AS open_thread_id_, v.last_message_at AS open_last_at_, "
+    "v.last_hour AS open_last_hour_"
+)
+CLIENT_STATE_JOINS = (
+    "JOIN clients c ON c.id = i.client_id "
     "LEFT JOIN conversations v ON v.client_id = c.id AND v.id = c.open_conversation_id "
+    "AND v.ended_at IS NULL"
+)
+# One read for a message to an existing client where no other writer can interleave (SQLite):
+# the client's state and whether the external id is stored.
+S_FIND_FOR_RECORD = sql(
+    f"SELECT {CLIENT_STATE}, EXISTS (SELECT 1 FROM messages m WHERE m.client_id = c.id "
+    f"AND m.external_id = :external_id) AS stored_ FROM identifiers i {CLIENT_STATE_JOINS} "
     "WHERE i.tenant_id = :tenant_id AND i.kind = :kind AND i.value = :value"
 )
 S_INSERT_CLIENT = sql(

@@ -113,15 +113,9 @@ _OPEN = (
 # conversation is read after the lock (_OPEN), so that it is the current one.
 _FIND_WITH_OPEN = (
     "WITH w(kind, value) AS (VALUES {rows}) "
-    "SELECT i.kind AS kind, i.value AS value, c.id AS id, "
-    "c.open_conversation_id AS open_conversation_id, c.active_hour AS active_hour, "
-    "c.last_interaction_at AS last_interaction_at, v.id AS open_id_, "
-    "v.thread_id AS open_thread_id_, v.last_message_at AS open_last_at_, "
-    "v.last_hour AS open_last_hour_ FROM w "
+    f"SELECT i.kind AS kind, i.value AS value, {ops.CLIENT_STATE} FROM w "
     "JOIN identifiers i ON i.tenant_id = :tenant_id AND i.kind = w.kind AND i.value = w.value "
-    "JOIN clients c ON c.id = i.client_id "
-    "LEFT JOIN conversations v ON v.client_id = c.id AND v.id = c.open_conversation_id "
-    "AND v.ended_at IS NULL"
+    f"{ops.CLIENT_STATE_JOINS}"
 )
 
 
