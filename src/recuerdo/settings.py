@@ -44,6 +44,16 @@ class Settings(BaseSettings):
         "at checkpoints: a message changes about seven, so smaller pages write less per message. "
         "A power of two from 512 to 65536.",
     )
+    sqlite_wal_autocheckpoint: int = Field(
+        10_000,
+        ge=100,
+        le=1_000_000,
+        description="SQLite: after a commit leaves this many pages in the write-ahead log, "
+        "they are copied into the database file (a checkpoint: two fsyncs and a write of each "
+        "changed page once). Rarer checkpoints share that cost among more messages: about 20 "
+        "MiB of log with the default page size; SQLite's own default, 1000, costs a "
+        "one-caller NORMAL write about 12% more time.",
+    )
     sqlite_busy_timeout_ms: int = Field(
         10_000, description="How long SQLite waits for a lock held by another process (ms)."
     )

@@ -79,6 +79,7 @@ async def open_store(url: str, settings: Settings, *, migrate: bool) -> Store:
         return SQLiteStore(
             path,
             synchronous=settings.sqlite_synchronous,
+            wal_autocheckpoint=settings.sqlite_wal_autocheckpoint,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             batch_max=settings.write_batch_max,
         )
