@@ -44,15 +44,17 @@ class Settings(BaseSettings):
         "at checkpoints: a message changes about seven, so smaller pages write less per message. "
         "A power of two from 512 to 65536.",
     )
-    sqlite_wal_autocheckpoint: int = Field(
-        10_000,
+    sqlite_wal_autocheckpoint: int | None = Field(
+        None,
         ge=100,
         le=1_000_000,
         description="SQLite: after a commit leaves this many pages in the write-ahead log, "
         "they are copied into the database file (a checkpoint: two fsyncs and a write of each "
-        "changed page once). Rarer checkpoints share that cost among more messages: about 20 "
-        "MiB of log with the default page size; SQLite's own default, 1000, costs a "
-        "one-caller NORMAL write about 12% more time.",
+        "changed page once). Empty: 10,000 with synchronous NORMAL or OFF, where checkpoints "
+        "are the only fsyncs and rarer ones share them among more messages (about 20 MiB of "
+        "log with the default page size; SQLite's own 1,000 costs a one-caller write about 12% "
+        "more time); SQLite's 1,000 with FULL or EXTRA, where every commit syncs the log and a "
+        "short log, rewritten in place, syncs faster than a long one still growing.",
     )
     sqlite_busy_timeout_ms: int = Field(
         10_000, description="How long SQLite waits for a lock held by another process (ms)."

@@ -69,9 +69,14 @@ async def _record_and_measure(path: Path, settings: Settings) -> tuple[int, int]
 async def test_checkpoints_copy_the_log_into_the_file_at_the_configured_size(
     tmp_path: Path,
 ) -> None:
-    # Rare checkpoints (the default, about 20 MiB of log): 300 messages stay in the log.
+    # Rare checkpoints (the default with NORMAL, about 20 MiB of log): 300 messages stay in
+    # the log.
     before, after = await _record_and_measure(tmp_path / "rare.db", Settings())
     assert after == before
+    # With FULL the default is SQLite's own, every 1,000 pages: 300 messages pass it.
+    full = Settings(sqlite_synchronous="FULL")
+    before, after = await _record_and_measure(tmp_path / "full.db", full)
+    assert after > before
     # Every 100 pages: the log is copied into the file again and again as the messages come.
     before, after = await _record_and_measure(
         tmp_path / "often.db", Settings(sqlite_wal_autocheckpoint=100)

@@ -138,7 +138,7 @@ class SQLiteStore:
         path: Path,
         *,
         synchronous: str = "NORMAL",
-        wal_autocheckpoint: int = 10_000,
+        wal_autocheckpoint: int | None = None,
         busy_timeout_ms: int = 10_000,
         batch_max: int = 256,
     ) -> None:
@@ -152,6 +152,8 @@ class SQLiteStore:
         self._writer = self._connect()
         self._writer.execute("PRAGMA busy_timeout = 0")  # waits happen in _begin, off the loop
         # Checkpoints run on the connection whose commit crosses the threshold: the writer's.
+        if wal_autocheckpoint is None:
+            wal_autocheckpoint = 1000 if self.synchronous in {"FULL", "EXTRA"} else 10_000
         self._writer.execute(f"PRAGMA wal_autocheckpoint = {int(wal_autocheckpoint)}")
         self._reader = self._connect()
         self._reader.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
