@@ -10,6 +10,7 @@ Validation and rules that need no database live here; storage rules live in ``st
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -67,6 +68,19 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class _Tenants:
+    """Tenant slugs' database ids, shared by the views of one database. A lookup in flight is
+    shared too: concurrent first calls wait for the same one and go on in the order they were
+    made (each lookup of its own could finish in any order on PostgreSQL's pool, and the calls
+    would then reach the writer out of order)."""
+
+    __slots__ = ("ids", "pending")
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.pending: dict[str, asyncio.Future[int]] = {}
+
+
 class Memory:
     """Long-term memory of every client of one tenant. Open with :meth:`open`."""
 
@@ -77,15 +91,16 @@ class Memory:
         *,
         tenant: str | None = None,
         clock: Clock | None = None,
-        _tenant_ids: dict[str, int] | None = None,
+        _tenants: _Tenants | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.tenant = tenant or settings.tenant
         self.clock: Clock = clock or SystemClock()
-        self._tenant_ids = _tenant_ids if _tenant_ids is not None else {}
+        self._tenants = _tenants if _tenants is not None else _Tenants()
+        self._tenant_ids = self._tenants.ids
         self._idle: tuple[float, timedelta] = (-1.0, timedelta(0))
-        self._owner = _tenant_ids is None
+        self._owner = _tenants is None
         self.preparer = Preparer(
             settings.default_region, settings.allow_groups, settings.max_content_bytes
         )
@@ -111,7 +126,7 @@ class Memory:
     def for_tenant(self, tenant: str) -> Memory:
         """A view of the same database scoped to another tenant."""
         return Memory(
-            self.store, self.settings, tenant=tenant, clock=self.clock, _tenant_ids=self._tenant_ids
+            self.store, self.settings, tenant=tenant, clock=self.clock, _tenants=self._tenants
         )
 
     async def close(self) -> None:
@@ -455,11 +470,22 @@ class Memory:
     async def tenant_id(self) -> int:
         """The database id of this view's tenant (created on first use)."""
         cached = self._tenant_ids.get(self.tenant)
-        if cached is None:
-            now = self.clock.now()
-            cached = await self.store.write(lambda: ops.tenant_id(self.tenant, now))
-            self._tenant_ids[self.tenant] = cached
-        return cached
+        if cached is not None:
+            return cached
+        pending = self._tenants.pending.get(self.tenant)
+        if pending is None:
+            pending = asyncio.ensure_future(self._load_tenant_id())
+            self._tenants.pending[self.tenant] = pending
+            tenant, waiting = self.tenant, self._tenants.pending
+            pending.add_done_callback(lambda _: waiting.pop(tenant, None))
+        # Shielded: one caller cancelled must not cancel the lookup the others wait for.
+        return await asyncio.shield(pending)
+
+    async def _load_tenant_id(self) -> int:
+        now = self.clock.now()
+        tenant_id = await self.store.write(lambda: ops.tenant_id(self.tenant, now))
+        self._tenant_ids[self.tenant] = tenant_id
+        return tenant_id
 
     async def _find_row(self, parsed: Who) -> Row | None:
         tenant = await self.tenant_id()

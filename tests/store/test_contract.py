@@ -406,6 +406,23 @@ async def test_concurrent_writers_lose_and_duplicate_nothing(memory: Memory) -> 
     assert len(listed.items) == 21
 
 
+async def test_concurrent_first_calls_are_stored_in_call_order(memory: Memory) -> None:
+    # The very first calls of a fresh Memory wait for the tenant's id: they must still reach
+    # the writer in the order they were made (a thread change between two of them decides
+    # where each conversation ends). Same time for all: the history's order is the ids'.
+    threads = ["hilo_a", "hilo_b"] * 5
+    await asyncio.gather(
+        *(
+            memory.record_message(PHONE, "user", f"m{i}", thread_id=thread)
+            for i, thread in enumerate(threads)
+        )
+    )
+    page = await memory.history(PHONE, limit=20)
+    assert [m.content for m in reversed(page.items)] == [f"m{i}" for i in range(10)]
+    conversations = (await memory.conversations(PHONE, limit=20)).items
+    assert len(conversations) == 10  # every message changed the thread
+
+
 async def test_two_writers_meeting_the_same_new_clients_create_each_once(
     db_url: str, clock: FakeClock
 ) -> None:
