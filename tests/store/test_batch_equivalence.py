@@ -3,6 +3,7 @@ same messages one call at a time stores: same conversations, counters and duplic
 
 from __future__ import annotations
 
+import asyncio
 import random
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -66,16 +67,31 @@ async def snapshot(memory: Memory) -> list[object]:
     return shot
 
 
+async def record_one(memory: Memory, item: NewMessage) -> None:
+    fields = item._asdict()
+    await memory.record_message(
+        fields.pop("who"), fields.pop("role"), fields.pop("content"), **fields
+    )
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("how", ["one_list", "concurrent_calls"])
 async def test_batched_and_sequential_recording_agree(
-    db_url: str, tmp_path: Path, seed: int
+    db_url: str, tmp_path: Path, seed: int, how: str
 ) -> None:
+    """One caller's list (``record_many``) assumes its external ids are new and corrects itself
+    when some are not; concurrent calls, merged by the writer, look them up first. Both must
+    store what one call at a time stores."""
     items = scenario(seed)
     clock = FakeClock(datetime(2026, 6, 1, tzinfo=UTC))
     async with await Memory.open(db_url, clock=clock) as batched:
-        # Chunks of concurrent calls: each chunk lands in one group commit on SQLite.
+        # Chunks of 40: each lands in one group commit on SQLite.
         for start in range(0, len(items), 40):
-            await batched.record_many(items[start : start + 40])
+            chunk = items[start : start + 40]
+            if how == "one_list":
+                await batched.record_many(chunk)
+            else:  # queued in call order, as concurrent requests are
+                await asyncio.gather(*(record_one(batched, item) for item in chunk))
         expected_db = f"sqlite:///{tmp_path / 'sequential.db'}"
         async with await Memory.open(expected_db, clock=clock) as sequential:
             for item in items:
