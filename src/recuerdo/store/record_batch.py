@@ -138,8 +138,8 @@ def record_batch(
     ones. That suits one caller's list (an import's span: few clients, mostly new pages), not
     concurrent callers' messages: a savepoint keeps a copy of every existing page it changes,
     one per client and index, and beyond SQLite's 64 KiB of them that copy goes to a temporary
-    file (64 callers on a database of 40,000 messages: 110 µs per message with the
-    savepoint, 74 µs with the lookup)."""
+    file (64 callers on a database of 35,000–40,000 messages: 98–105 µs per message with the
+    savepoint, 77–83 µs with the lookup; see docs/architecture.md)."""
     if len(items) == 1:  # nothing to share: the per-message operation is the shortest path
         return [(yield from ops.record(tenant, items[0], idle, now, lock=lock))]
     optimistic = assume_new and not lock
