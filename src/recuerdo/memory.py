@@ -98,7 +98,7 @@ class Memory:
         self.tenant = tenant or settings.tenant
         self.clock: Clock = clock or SystemClock()
         self._tenants = _tenants if _tenants is not None else _Tenants()
-        self._tenant_ids = self._tenants.ids
+        self._tenant_ids = self._tenants.ids  # read on every call: one attribute, not two
         self._idle: tuple[float, timedelta] = (-1.0, timedelta(0))
         self._owner = _tenants is None
         self.preparer = Preparer(
