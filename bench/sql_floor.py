@@ -70,6 +70,9 @@ async def record(
     await memory.tenant_id()
     if log is not None:
         store: Any = memory.store
+        # The replay runs with the writer's checkpoint size too (it differs from SQLite's).
+        pages = store._writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        log.append(("one", f"PRAGMA wal_autocheckpoint = {pages}", []))
         store._writer = LoggingConnection(store._writer, log)
     rate = await timed_recording(memory, n, callers)
     await memory.close()
