@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Generator, Mapping, Sequence
+from itertools import chain
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from sqlalchemy import TextClause, text
@@ -80,7 +81,16 @@ def with_rows(template: str, types: tuple[str, ...], count: int) -> TextClause:
 
 
 def row_params(values: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
-    return {f"p{i}_{j}": v for i, row in enumerate(values) for j, v in enumerate(row)}
+    """The parameters of :func:`with_rows` for ``values`` (rows of one width)."""
+    if not values:
+        return {}
+    names = _row_names(len(values), len(values[0]))
+    return dict(zip(names, chain.from_iterable(values), strict=True))
+
+
+@functools.lru_cache(maxsize=512)
+def _row_names(count: int, width: int) -> tuple[str, ...]:
+    return tuple(f"p{i}_{j}" for i in range(count) for j in range(width))
 
 
 class StatementCache(Generic[P]):

@@ -195,22 +195,26 @@ def _resolve(
     objects: dict[int, tuple[Identifier, ...]] = {}
     for m in items:
         objects.setdefault(id(m.keys), m.keys)
-    keys = list(dict.fromkeys(objects.values()))
-    primaries = sorted({(k[0].kind.value, k[0].value) for k in keys})
-    params = {"tenant_id": tenant, **row_params(primaries)}
+    # Equal tuples from different objects (two spellings of one number) are one client: each
+    # object's tuple is hashed once, here, to its place among the distinct ones.
+    places: dict[tuple[Identifier, ...], int] = {}
+    place_of = {obj: places.setdefault(key, len(places)) for obj, key in objects.items()}
+    primaries = [(key[0].kind.value, key[0].value) for key in places]
+    wanted = sorted(set(primaries))
+    params = {"tenant_id": tenant, **row_params(wanted)}
     template = _FIND_WITH_OPEN if joined else ops.FIND_MANY
-    rows = yield Query(with_rows(template, ("", ""), len(primaries)), params, "all")
+    rows = yield Query(with_rows(template, ("", ""), len(wanted)), params, "all")
     found = {(r["kind"], r["value"]): r for r in rows}
     open_convs = {r["id"]: _open_conv(r) for r in rows} if joined else {}
-    by_keys: dict[tuple[Identifier, ...], tuple[Row, bool]] = {}
-    for key in keys:
-        hit = found.get((key[0].kind.value, key[0].value))
+    clients: list[tuple[Row, bool]] = []
+    for key, primary in zip(places, primaries, strict=True):
+        hit = found.get(primary)
         if hit is not None:
-            by_keys[key] = (hit, False)
+            clients.append((hit, False))
             continue
         first = next(m for m in items if m.keys == key)
-        by_keys[key] = yield from ops.ensure_client(tenant, key, first.at, first.profile_name)
-    return {obj: by_keys[key] for obj, key in objects.items()}, open_convs
+        clients.append((yield from ops.ensure_client(tenant, key, first.at, first.profile_name)))
+    return {obj: clients[place] for obj, place in place_of.items()}, open_convs
 
 
 def _open_conv(row: Row) -> _Conv | None:
