@@ -188,7 +188,12 @@ class Memory:
             who, role, content, at, thread_id, external_id, content_type, metadata, profile_name
         )
         now = self.clock.now()  # one instant for the message's default time and the write
-        row, created = (await self._record([self.preparer.prepare(item, now)], now))[0]
+        prepared = self.preparer.prepare(item, now)
+        tenant = self._tenant_ids.get(self.tenant)
+        if tenant is None:
+            tenant = await self.tenant_id()
+        # Straight to the store (no list, no coroutine between): this is the hot path.
+        row, created = await self.store.write(self._record_call(tenant, prepared, now))
         return Recorded(to_message(row), created)
 
     async def record_many(self, items: Sequence[NewMessage]) -> list[Recorded]:
@@ -225,12 +230,14 @@ class Memory:
             tenant = await self.tenant_id()
         if now is None:
             now = self.clock.now()
-        idle = self._idle_timeout()
-        lock = self.store.needs_row_locks
         if len(prepared) == 1:
-            return [await self.store.write(RecordCall(tenant, prepared[0], idle, now, lock))]
+            return [await self.store.write(self._record_call(tenant, prepared[0], now))]
         # A list is one write: one batch, one transaction, no task per message.
+        idle, lock = self._idle_timeout(), self.store.needs_row_locks
         return await self.store.write(RecordCalls(tenant, tuple(prepared), idle, now, lock))
+
+    def _record_call(self, tenant: int, message: PreparedMessage, now: datetime) -> RecordCall:
+        return RecordCall(tenant, message, self._idle_timeout(), now, self.store.needs_row_locks)
 
     def _idle_timeout(self) -> timedelta:
         """The idle timeout as a timedelta, built again only when the setting changes."""
