@@ -189,10 +189,11 @@ class Memory:
         )
         now = self.clock.now()  # one instant for the message's default time and the write
         prepared = self.preparer.prepare(item, now)
+        # Straight to the store, and the tenant id from the cache (no list, no coroutine
+        # between: this is the hot path); tenant_id() only when it is not cached yet.
         tenant = self._tenant_ids.get(self.tenant)
         if tenant is None:
             tenant = await self.tenant_id()
-        # Straight to the store (no list, no coroutine between): this is the hot path.
         row, created = await self.store.write(self._record_call(tenant, prepared, now))
         return Recorded(to_message(row), created)
 
@@ -222,14 +223,8 @@ class Memory:
                 ) from None
         return prepared
 
-    async def _record(
-        self, prepared: Sequence[PreparedMessage], now: datetime | None = None
-    ) -> list[tuple[Row, bool]]:
-        tenant = self._tenant_ids.get(self.tenant)
-        if tenant is None:
-            tenant = await self.tenant_id()
-        if now is None:
-            now = self.clock.now()
+    async def _record(self, prepared: Sequence[PreparedMessage]) -> list[tuple[Row, bool]]:
+        tenant, now = await self.tenant_id(), self.clock.now()
         if len(prepared) == 1:
             return [await self.store.write(self._record_call(tenant, prepared[0], now))]
         # A list is one write: one batch, one transaction, no task per message.
