@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from recuerdo import Memory, NewMessage
+from recuerdo import Memory, NewMessage, Recorded
 from tests.conftest import FakeClock
 
 PHONES = ["573001110001", "573001110002", "5215512345678", "55119876543@lid"]
@@ -131,3 +131,50 @@ async def test_a_batch_finds_a_client_by_a_later_identifier_with_its_open_conver
     assert first.counts == {"user": 1, "assistant": 1, "manual_operator": 0, "system": 0}
     assert first.ended_at is not None and first.end_reason == "idle"
     assert second.ended_at is None and second.counts["assistant"] == 1
+
+
+@pytest.mark.parametrize("how", ["one_list", "concurrent_calls"])
+async def test_a_batch_with_stored_external_ids_corrects_itself_without_the_fallback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """SQLite's batch assumes its external ids are new; when the unique index leaves some out,
+    the batch deletes the rows it wrote and plans again knowing the stored ones — inside the
+    batch, not by the one-at-a-time retry that a failed batch falls back to."""
+    from recuerdo.store.sqlite import SQLiteStore
+
+    retried: list[object] = []
+    original = SQLiteStore._commit_one
+
+    async def spy(self: SQLiteStore, *args: object) -> None:
+        retried.append(args)
+        await original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SQLiteStore, "_commit_one", spy)
+    phones = ["573001110001", "573001110002"]
+    async with await Memory.open(f"sqlite:///{tmp_path / 'd.db'}") as memory:
+        for n, phone in enumerate(phones):
+            await memory.record_message(phone, "user", f"primero {n}", external_id=f"w{n}")
+        items = [
+            NewMessage(phones[0], "user", "nuevo a", external_id="w10"),
+            NewMessage(phones[1], "user", "repetido", external_id="w1"),
+            NewMessage(phones[0], "assistant", "nuevo b", external_id="w11"),
+            NewMessage(phones[1], "assistant", "sin id"),
+        ]
+        if how == "one_list":
+            created = [r.created for r in await memory.record_many(items)]
+        else:
+            results = await asyncio.gather(*(record_one_recorded(memory, i) for i in items))
+            created = [r.created for r in results]
+        assert created == [True, False, True, True]
+        assert retried == []
+        totals = [(await memory.client(p)).total_messages for p in phones]
+        assert totals == [3, 2]
+        stored = (await memory.history(phones[1], limit=10)).items
+        assert sorted(m.content for m in stored) == ["primero 1", "sin id"]
+
+
+async def record_one_recorded(memory: Memory, item: NewMessage) -> Recorded:
+    fields = item._asdict()
+    return await memory.record_message(
+        fields.pop("who"), fields.pop("role"), fields.pop("content"), **fields
+    )

@@ -56,15 +56,17 @@ S_BUMP_CLIENTS = {
 
 
 # The optimistic first try (see record_batch): messages whose external id is already stored are
-# left out by the unique index instead of looked up first.
+# left out by the unique index instead of looked up first; if any was, the rows this statement
+# wrote are deleted again (their ids are new, so exactly those) and the batch planned anew.
 S_INSERT_NEW_MESSAGES = sql(ops.INSERT_MESSAGE + " ON CONFLICT (client_id, external_id) DO NOTHING")
-S_SAVEPOINT = sql("SAVEPOINT record_batch")
-S_ROLLBACK_TO_SAVEPOINT = sql("ROLLBACK TO SAVEPOINT record_batch")
-S_RELEASE_SAVEPOINT = sql("RELEASE SAVEPOINT record_batch")
+S_DELETE_MESSAGE = sql("DELETE FROM messages WHERE client_id = :client_id AND id = :id")
 
 
 class _NeedsPast(Exception):
     """A message the batch path cannot place; the per-message path will."""
+
+
+_NO_COUNTS = dict.fromkeys(ROLE_COUNTER, 0)
 
 
 @dataclass(slots=True)
@@ -73,7 +75,7 @@ class _Conv:
     thread_id: str | None
     last_at: datetime
     hour: int  # the stored last_hour (for a new conversation, the hour it is inserted with)
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ROLE_COUNTER, 0))
+    counts: dict[str, int] = field(default_factory=_NO_COUNTS.copy)
     new: bool = False
     thread_set: str | None = None
     started_at: datetime | None = None
@@ -126,24 +128,22 @@ def record_batch(
     now: datetime,
     *,
     lock: bool,
-    assume_new: bool = False,
 ) -> Op[list[tuple[Row, bool]]]:
     """Record ``items`` in order; answer ``(row, created)`` for each, as :func:`ops.record`.
 
-    The batch looks up which of its external ids are stored already (one query), then plans.
-    With ``assume_new`` and no row locks (SQLite's single writer, whose ``executemany`` reports
-    how many rows it wrote) it skips that lookup and assumes none is stored — true of a new
-    import: the messages go in with ``ON CONFLICT DO NOTHING`` inside a savepoint, and if any
-    was left out the savepoint is rolled back and the batch planned again knowing the stored
-    ones. That suits one caller's list (an import's span: few clients, mostly new pages), not
-    concurrent callers' messages: a savepoint keeps a copy of every existing page it changes,
-    one per client and index, and beyond SQLite's 64 KiB of them that copy goes to a temporary
-    file (64 callers on a database of 35,000–40,000 messages: 98–105 µs per message with the
-    savepoint, 77–83 µs with the lookup; see docs/architecture.md)."""
+    With row locks (PostgreSQL) the batch looks up which of its external ids are stored already
+    (one query), then plans. Without them (SQLite's single writer, whose ``executemany``
+    reports how many rows it wrote) it skips that lookup and assumes none is stored, which is
+    nearly always true: the messages go in with ``ON CONFLICT DO NOTHING``, and if any was left
+    out, the rows just written are deleted again (their ids are new, so exactly those; nothing
+    else of the batch is written yet) and the batch is planned again knowing the stored ones.
+    (A savepoint would undo them too, but it keeps a copy of every existing page it changes —
+    a page per client and index — and past SQLite's 64 KiB of them that copy goes to a
+    temporary file: 64 callers on a database of 35,000–40,000 messages took 98–105 µs per
+    message with one, 77–83 µs without; see docs/architecture.md.)"""
     if len(items) == 1:  # nothing to share: the per-message operation is the shortest path
         return [(yield from ops.record(tenant, items[0], idle, now, lock=lock))]
-    optimistic = assume_new and not lock
-    return (yield from _record_batch(tenant, items, idle, now, lock=lock, optimistic=optimistic))
+    return (yield from _record_batch(tenant, items, idle, now, lock=lock, optimistic=not lock))
 
 
 def _record_batch(
@@ -174,13 +174,10 @@ def _record_batch(
         return out
     if optimistic:
         inserts = [row for row, created in plan if created]
-        yield Query(S_SAVEPOINT, {})
         written = yield Query(S_INSERT_NEW_MESSAGES, inserts, "many")
-        if written != len(inserts):  # some were stored already: plan again, knowing them
-            yield Query(S_ROLLBACK_TO_SAVEPOINT, {})
-            yield Query(S_RELEASE_SAVEPOINT, {})
+        if written != len(inserts):  # some were stored already: undo, plan again knowing them
+            yield Query(S_DELETE_MESSAGE, inserts, "many")
             return (yield from _record_batch(tenant, items, idle, now, lock=lock, optimistic=False))
-        yield Query(S_RELEASE_SAVEPOINT, {})
     yield from _write(plan, states, now, messages=not optimistic)
     return plan
 
@@ -395,16 +392,21 @@ def _write(
             yield Query(S_BUMP_CLIENTS[moved], rows, "many")
 
 
-@dataclass(frozen=True, slots=True)
 class RecordCall:
     """One ``record_message`` call as a write operation. Engines may run a run of these as one
-    :func:`record_batch`; called on its own it is the per-message operation."""
+    :func:`record_batch`; called on its own it is the per-message operation. (A plain class:
+    one is built per call, and a frozen dataclass costs twice as much to build.)"""
 
-    tenant: int
-    message: PreparedMessage
-    idle: timedelta
-    now: datetime
-    lock: bool
+    __slots__ = ("idle", "lock", "message", "now", "tenant")
+
+    def __init__(
+        self, tenant: int, message: PreparedMessage, idle: timedelta, now: datetime, lock: bool
+    ) -> None:
+        self.tenant = tenant
+        self.message = message
+        self.idle = idle
+        self.now = now
+        self.lock = lock
 
     def __call__(self) -> Op[tuple[Row, bool]]:
         return ops.record(self.tenant, self.message, self.idle, self.now, lock=self.lock)
@@ -422,17 +424,15 @@ class RecordCalls:
     lock: bool
 
     def __call__(self) -> Op[list[tuple[Row, bool]]]:
-        return record_batch(
-            self.tenant, self.messages, self.idle, self.now, lock=self.lock, assume_new=True
-        )
+        return record_batch(self.tenant, self.messages, self.idle, self.now, lock=self.lock)
 
     def one(self, message: PreparedMessage) -> RecordCall:
         return RecordCall(self.tenant, message, self.idle, self.now, self.lock)
 
 
 def record_calls(calls: Sequence[RecordCall]) -> Op[list[tuple[Row, bool]]]:
-    """Run consecutive record calls of one tenant (concurrent callers) as one batch, which looks
-    its external ids up (see :func:`record_batch`)."""
+    """Run consecutive record calls of one tenant (concurrent callers) as one batch (see
+    :func:`record_batch`)."""
     first = calls[0]
     now = max(c.now for c in calls)
     return record_batch(first.tenant, [c.message for c in calls], first.idle, now, lock=first.lock)
