@@ -178,3 +178,45 @@ async def record_one_recorded(memory: Memory, item: NewMessage) -> Recorded:
     return await memory.record_message(
         fields.pop("who"), fields.pop("role"), fields.pop("content"), **fields
     )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+async def test_the_lone_callers_usual_path_stores_what_the_general_operation_stores(
+    tmp_path: Path, seed: int
+) -> None:
+    """SQLite binds a lone caller's usual message by hand (the client known, its open
+    conversation going on); with that path switched off every message goes through the general
+    operation. Both must store the same (the scenario mixes usual messages with new clients,
+    late ones, thread changes, idle gaps and repeated external ids)."""
+    from recuerdo.store.sqlite import SQLiteStore
+
+    items = scenario(seed)
+    shots = []
+    for usual in (True, False):
+        clock = FakeClock(datetime(2026, 6, 1, tzinfo=UTC))
+        url = f"sqlite:///{tmp_path / f'usual_{usual}.db'}"
+        async with await Memory.open(url, clock=clock) as memory:
+            store = memory.store
+            assert isinstance(store, SQLiteStore)
+            if not usual:
+                store._usual = None
+            answers = [await record_one_recorded(memory, item) for item in items]
+        shots.append(([(a.created, a.message) for a in answers], tables(url)))
+    assert shots[0] == shots[1]
+
+
+def tables(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the tables a write touches, every column (same clock, same ids)."""
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+    try:
+        return {
+            name: conn.execute(f"SELECT * FROM {name} ORDER BY {key}").fetchall()
+            for name, key in (
+                ("clients", "id"),
+                ("identifiers", "tenant_id, kind, value"),
+                ("conversations", "client_id, id"),
+                ("messages", "client_id, id"),
+            )
+        }
+    finally:
+        conn.close()

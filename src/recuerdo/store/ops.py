@@ -179,6 +179,19 @@ def message_row(
     }
 
 
+def goes_on(
+    last_at: datetime, conv_thread: str | None, at: datetime, thread_id: str | None, idle: timedelta
+) -> bool:
+    """Whether a message at ``at`` naming ``thread_id`` continues the open conversation whose
+    last message is at ``last_at`` and whose thread is ``conv_thread``, as it stands: not before
+    its last message, within the idle timeout, and naming no thread or that one. (The usual
+    case, which the fast paths take; everything else, including a first thread id for the
+    conversation, is :func:`record`'s general path.)"""
+    return (
+        last_at <= at and at - last_at <= idle and (thread_id is None or thread_id == conv_thread)
+    )
+
+
 def same_hour(stored_hour: int | None, stored_at: Any, at: datetime) -> bool:
     """Whether a row whose time is ``stored_at`` (hour ``stored_hour``) keeps its hour when
     ``at`` moves the time forward (the later of the two)."""

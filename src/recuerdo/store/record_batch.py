@@ -280,12 +280,7 @@ def _plan(
         at = m.at
         conv = state.open
         # The usual case inline (the open conversation goes on); the rest in _place.
-        if (
-            conv is None
-            or at < conv.last_at
-            or at - conv.last_at > idle
-            or (m.thread_id is not None and conv.thread_id != m.thread_id)
-        ):
+        if conv is None or not ops.goes_on(conv.last_at, conv.thread_id, at, m.thread_id, idle):
             conv = yield from _place(state, m, idle)
         row = ops.message_row(m, client_id, next(ids), conv.id, m.thread_id or conv.thread_id)
         conv.counts[m.role] += 1

@@ -29,7 +29,7 @@ from recuerdo.model import Identifier
 from recuerdo.store import ops
 from recuerdo.store.query import NextIds, Op, Query, Row, StatementCache, Step
 from recuerdo.store.record_batch import RecordCall, record_calls
-from recuerdo.store.rows import compact_json, db_time
+from recuerdo.store.rows import as_dt, compact_json, db_time, epoch_hour
 
 T = TypeVar("T")
 # Ids are reserved in blocks that outlive a transaction (one counter update per block, not per
@@ -161,6 +161,8 @@ class SQLiteStore:
         self._queue: list[tuple[Callable[[], Op[Any]], asyncio.Future[Any]]] = []
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._busy = False  # a batch is being run (by the writer task or a leading caller)
+        self._usual: _UsualRecord | None = _UsualRecord(self)
         self._closed = False
 
     def _connect(self) -> sqlite3.Connection:
@@ -174,30 +176,83 @@ class SQLiteStore:
     # -- writing -------------------------------------------------------------------------------
 
     async def write(self, factory: Callable[[], Op[T]]) -> T:
-        """Run the operation ``factory()`` in the next group commit; return once it is durable."""
+        """Run the operation ``factory()`` in the next group commit; return once it is durable.
+
+        When no batch is running or waiting, the caller runs the batch itself (it *leads*):
+        after one loop turn, in which every caller already runnable queues its write behind
+        this one, it takes the queue and, when that needs no waiting (the write lock is free;
+        no commit to hand to a thread), begins, runs and commits it right here — without the
+        writer task, its wake-up and the caller's own wake-up after it, which cost a lone
+        caller more than its statements. Anything that needs waiting goes to the writer task.
+        """
         if self._closed:
             raise StorageError("the store is closed")
-        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        queue = self._queue
+        queue.append((factory, future))
+        if self._busy or len(queue) > 1:  # a batch is running or about to: it takes this one
+            self._wake_writer()
+            return await future
+        self._busy = True
+        try:
+            await asyncio.sleep(0)
+            # From here on nothing awaits, so a cancelled caller cannot stop a batch halfway.
+            batch = queue[: self._batch_max]
+            if self._commit_now(batch):
+                del queue[: len(batch)]
+        finally:
+            self._busy = False
+            if queue or self._closed:  # what was queued meanwhile, or what could not be done
+                self._wake_writer()
+        return await future  # done unless the writer task took the batch over
+
+    def _wake_writer(self) -> None:
         if self._task is None:
             self._wake = asyncio.Event()
-            self._task = loop.create_task(self._write_loop(), name="recuerdo-sqlite-writer")
-        future: asyncio.Future[T] = loop.create_future()
-        self._queue.append((factory, future))
+            self._task = asyncio.get_running_loop().create_task(
+                self._write_loop(), name="recuerdo-sqlite-writer"
+            )
         assert self._wake is not None
         self._wake.set()
-        return await future
 
     async def _write_loop(self) -> None:
         assert self._wake is not None
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._queue:
-                batch = self._queue[: self._batch_max]
-                del self._queue[: self._batch_max]
-                await self._commit_batch(batch)
-            if self._closed:
+            while self._queue and not self._busy:  # a leading caller wakes this task after
+                self._busy = True
+                try:
+                    batch = self._queue[: self._batch_max]
+                    del self._queue[: self._batch_max]
+                    await self._commit_batch(batch)
+                finally:
+                    self._busy = False
+            if self._closed and not self._queue and not self._busy:
                 return
+
+    def _commit_now(self, batch: list[tuple[Callable[[], Op[Any]], asyncio.Future[Any]]]) -> bool:
+        """:meth:`_commit_batch` without waiting, for a leading caller: ``False`` (nothing done)
+        when the write lock is held elsewhere, an operation fails (the writer task then retries
+        them one by one) or the commit belongs in a thread (``FULL``, several callers)."""
+        if self.synchronous in {"FULL", "EXTRA"} and len(batch) > 1:
+            return False
+        try:
+            self._writer.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return False  # locked by another process: the writer task waits for it
+        try:
+            results = self._run_batch([factory for factory, _ in batch])
+        except Exception:
+            self._rollback()
+            return False
+        try:
+            self._writer.commit()
+        except sqlite3.Error as exc:
+            self._fail(batch, exc)
+            return True
+        self._resolve(batch, results)
+        return True
 
     async def _commit_batch(
         self, batch: list[tuple[Callable[[], Op[Any]], asyncio.Future[Any]]]
@@ -213,12 +268,23 @@ class SQLiteStore:
         try:
             await self._commit(len(batch))
         except sqlite3.Error as exc:
-            self._rollback()
-            error = StorageError(f"commit failed: {exc}")
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            self._fail(batch, exc)
             return
+        self._resolve(batch, results)
+
+    def _fail(
+        self, batch: list[tuple[Callable[[], Op[Any]], asyncio.Future[Any]]], exc: Exception
+    ) -> None:
+        self._rollback()
+        error = StorageError(f"commit failed: {exc}")
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(error)
+
+    @staticmethod
+    def _resolve(
+        batch: list[tuple[Callable[[], Op[Any]], asyncio.Future[Any]]], results: list[Any]
+    ) -> None:
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
@@ -227,7 +293,12 @@ class SQLiteStore:
         """Run a batch's operations in order; consecutive record calls of one tenant run as one
         set-based batch (a few statements for the lot instead of several per message)."""
         if len(factories) == 1:  # a lone call: its own operation, no batch around it
-            return [self._drive(self._writer, factories[0]())]
+            factory = factories[0]
+            if type(factory) is RecordCall and self._usual is not None:
+                done = self._usual.record(factory)
+                if done is not None:
+                    return [done]
+            return [self._drive(self._writer, factory())]
         results: list[Any] = []
         i = 0
         while i < len(factories):
@@ -369,11 +440,101 @@ class SQLiteStore:
         if self._closed:
             return
         self._closed = True
-        if self._task is not None and self._wake is not None:
-            self._wake.set()
+        if self._task is not None or self._busy or self._queue:
+            self._wake_writer()  # it finishes what is queued, after a leading caller if any
+            assert self._task is not None
             await self._task
         self._writer.close()
         self._reader.close()
+
+
+class _UsualRecord:
+    """A lone ``record_message`` of the usual kind — a known client's new message that
+    continues its open conversation (:func:`ops.goes_on`) — written with its statements bound
+    by hand: the same statements :func:`ops.record` yields, in the same order, with the same
+    values, without a step, a parameter mapping and a converted copy of it per statement (a
+    lone caller's message spent more time in those than in its SQL). Anything else answers
+    ``None`` and goes through :func:`ops.record`, which reads the client again. The batch
+    equivalence tests compare both paths."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+        self._find = _text(ops.S_FIND_FOR_RECORD, "external_id tenant_id kind value")
+        self._stored = _text(ops.S_MESSAGE_BY_EXTERNAL, "client_id external_id")
+        self._insert = _text(
+            ops.S_INSERT_MESSAGE,
+            "client_id id conversation_id thread_id at role content content_type external_id "
+            "metadata",
+        )
+        self._continue = {
+            key: _text(stmt, "at hour client_id id" if key[1] else "at client_id id")
+            for key, stmt in ops.S_CONTINUE_CONVERSATION.items()
+        }
+        self._bump_same_hour = _text(
+            ops.S_BUMP_CLIENT_SAME_HOUR, "at at profile_name thread_id now client_id"
+        )
+        self._bump = _text(ops.S_BUMP_CLIENT, "at at at hour profile_name thread_id now client_id")
+
+    def record(self, call: RecordCall) -> tuple[Row, bool] | None:
+        if call.lock:
+            return None
+        m = call.message
+        key = m.keys[0]
+        execute = self._store._writer.execute
+        found = execute(
+            self._find, (m.external_id, call.tenant, key.kind.value, key.value)
+        ).fetchone()
+        if found is None:  # a new client, or one found by another of its identifiers
+            return None
+        client_id = found["id"]
+        if found["stored_"]:
+            stored = execute(self._stored, (client_id, m.external_id)).fetchone()
+            return None if stored is None else (stored, False)
+        last = found["open_last_at_"]
+        if last is None:
+            return None
+        thread = found["open_thread_id_"]
+        if not ops.goes_on(as_dt(last), thread, m.at, m.thread_id, call.idle):
+            return None
+        conversation_id = found["open_id_"]
+        message_id = self._store._next_ids("messages", 1)[0]
+        row = ops.message_row(m, client_id, message_id, conversation_id, m.thread_id or thread)
+        at = _time_text(m.at)
+        execute(
+            self._insert,
+            (
+                client_id,
+                message_id,
+                conversation_id,
+                row["thread_id"],
+                at,
+                m.role_code,
+                m.content,
+                m.content_type,
+                m.external_id,
+                m.metadata,  # JSON text already (EncodedJson)
+            ),
+        )
+        hour = epoch_hour(m.at)
+        if hour == found["open_last_hour_"]:
+            execute(self._continue[m.role, False], (at, client_id, conversation_id))
+        else:
+            execute(self._continue[m.role, True], (at, hour, client_id, conversation_id))
+        now = _time_text(call.now)
+        if ops.same_hour(found["active_hour"], found["last_interaction_at"], m.at):
+            execute(self._bump_same_hour, (at, at, m.profile_name, m.thread_id, now, client_id))
+        else:
+            execute(self._bump, (at, at, at, hour, m.profile_name, m.thread_id, now, client_id))
+        return row, True
+
+
+def _text(stmt: Any, names: str) -> str:
+    """A statement's SQL text for positional values in ``names`` order (checked here, so that a
+    change to the statement cannot bind a value to the wrong parameter)."""
+    compiled = stmt.compile(dialect=sqlite_dialect.dialect(paramstyle="qmark"))
+    if tuple(compiled.positiontup or ()) != tuple(names.split()):
+        raise AssertionError(f"{compiled.string!r} takes {compiled.positiontup}, not {names}")
+    return str(compiled.string)
 
 
 def _translate(exc: Exception) -> Exception:
