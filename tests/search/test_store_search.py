@@ -20,6 +20,7 @@ from recuerdo.search.service import SearchService
 from recuerdo.search.settings import SearchSettings
 from recuerdo.store import search_ops
 from recuerdo.store.query import Op, Query
+from recuerdo.store.query import sql as sql_text
 from tests.search.shop import ANA, BOB, CAROL, JUNE, MAY, S_SET_SUMMARY, SUMMARY, load_shop
 
 # Computed once and checked on both engines: the same data gives the same ranking everywhere.
@@ -107,6 +108,49 @@ async def test_the_queue_indexes_each_message_once(memory: Memory) -> None:
     assert await service.index_pending(client_id=999_999) == 0  # another client's queue
     assert await service.index_pending(limit=1) == 1
     assert (await stats(memory))[2]["ped"] == 4
+
+
+async def test_the_queue_marks_a_client_once_and_moves_past_what_was_indexed(
+    memory: Memory,
+) -> None:
+    """A client's mark is the first message waiting: set by its first message, left as it is by
+    the next ones, moved by an indexer round that stops halfway, cleared when nothing waits,
+    set again by the next message, and lowered by a message older than the mark."""
+    marks_sql = sql_text("SELECT unindexed_from FROM clients WHERE id = :id")
+
+    async def mark(client_id: int) -> int | None:
+        def op() -> Op[int | None]:
+            row = yield Query(marks_sql, {"id": client_id}, "one")
+            return None if row is None else row["unindexed_from"]
+
+        return await memory.store.read(op)
+
+    ids = [(await memory.record_message(ANA, "user", f"pedido {n}")).message.id for n in range(3)]
+    client = ids and (await memory.client(ANA)).id
+    assert await mark(client) == ids[0]
+    service = SearchService.of(memory)
+    assert await service.index_pending(limit=2) == 2
+    assert await mark(client) == ids[2]
+    assert await pending(memory)
+    assert await service.index_pending() == 1
+    assert await mark(client) is None
+    assert not await pending(memory)
+    later = (await memory.record_message(ANA, "user", "otro pedido")).message.id
+    assert await mark(client) == later
+    assert await service.index_pending() == 1
+    # A mark above a new message comes down to it: another process, holding a later block of
+    # ids, stored a message and set the mark before this one stored its own.
+    bump = sql_text("UPDATE clients SET unindexed_from = :mark WHERE id = :id")
+    await memory.store.write(lambda: _run(Query(bump, {"mark": later + 10_000, "id": client})))
+    newest = (await memory.record_message(ANA, "user", "y otro más")).message.id
+    assert newest < later + 10_000
+    assert await mark(client) == newest
+    assert await service.index_pending() == 1
+    assert await mark(client) is None
+
+
+def _run(query: Query) -> Op[None]:
+    yield query
 
 
 async def test_reindex_rebuilds_the_same_index(memory: Memory) -> None:

@@ -103,6 +103,38 @@ async def test_activity_hours_are_filled_on_upgrade(db_url: str) -> None:
         assert (await memory.record_message("573004445566", "user", "volví")).created
 
 
+async def test_the_search_queue_moves_to_the_clients_on_upgrade(db_url: str) -> None:
+    """Down to 0007 the queue is the partial index of unindexed messages again; up, each client
+    with waiting messages is marked at the first of them, and the indexer takes them all."""
+    from recuerdo.search.service import SearchService
+
+    async with await Memory.open(db_url, settings=Settings()) as memory:
+        for n in range(3):
+            await memory.record_message("573001112233", "user", f"pedido {n}")
+        await memory.record_message("573004445566", "user", "camiseta")
+        assert await SearchService.of(memory).index_pending() == 4
+        await memory.record_message("573001112233", "user", "otro pedido")
+    await _in_transaction(db_url, _alembic, "downgrade", "0007")
+    assert "unindexed_from" not in await _in_transaction(db_url, _columns, "clients")
+    await _in_transaction(db_url, _alembic, "upgrade", "head")
+    marks = await _in_transaction(
+        db_url,
+        _execute,
+        "SELECT c.unindexed_from, (SELECT min(m.id) FROM messages m "
+        "WHERE m.client_id = c.id AND NOT m.indexed) FROM clients c ORDER BY c.id",
+    )
+    assert marks[0][0] == marks[0][1] is not None  # the waiting message
+    assert marks[1] == (None, None)  # nothing waits
+    indexes = await _in_transaction(
+        db_url, lambda c: {i["name"] for i in sa.inspect(c).get_indexes("messages")}
+    )
+    assert "ix_messages_unindexed" not in indexes
+    async with await Memory.open(db_url, settings=Settings()) as memory:
+        assert await SearchService.of(memory).index_pending() == 1
+        found = [h.message.content for h in await memory.search("pedido") if h.message]
+        assert "otro pedido" in found
+
+
 def _function_body(source: Path) -> str:
     """The body of the function a ``store/sql`` file creates (what ``pg_proc.prosrc`` keeps)."""
     return source.read_text().split(" AS $$", 1)[1].rsplit("$$;", 1)[0]
@@ -124,7 +156,7 @@ async def test_each_revision_installs_its_own_record_function(pg_server_url: str
 
     current = _function_body(RECORD_FUNCTION_SQL)
     assert await installed() == current
-    for revision in ("0006", "0005"):
+    for revision in ("0007", "0006", "0005"):
         await _in_transaction(url, _alembic, "downgrade", revision)
         kept = RECORD_FUNCTION_SQL.with_name(f"record_pg_{revision}.sql")
         assert await installed() == _function_body(kept) != current

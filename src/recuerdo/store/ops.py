@@ -29,7 +29,8 @@ S_FIND_CLIENT = sql(
 # some twenty-five, and its open conversation's state (``open_…_``, NULL when none is open).
 CLIENT_STATE = (
     "c.id AS id, c.open_conversation_id AS open_conversation_id, c.active_hour AS active_hour, "
-    "c.last_interaction_at AS last_interaction_at, v.id AS open_id_, "
+    "c.last_interaction_at AS last_interaction_at, c.unindexed_from AS unindexed_from, "
+    "v.id AS open_id_, "
     "v.thread_id AS open_thread_id_, v.last_message_at AS open_last_at_, "
     "v.last_hour AS open_last_hour_"
 )
@@ -100,6 +101,9 @@ INSERT_MESSAGE = (
     ":at, :role, :content, :content_type, :external_id, :metadata)"
 )
 S_INSERT_MESSAGE = sql(INSERT_MESSAGE)
+# The search queue's mark (clients.unindexed_from), written only when a new message is not
+# covered by it already (see queued): usually once per indexer round per client, not per message.
+S_QUEUE_FOR_SEARCH = sql("UPDATE clients SET unindexed_from = :id WHERE id = :client_id")
 LAST_HOUR = "last_hour = CASE WHEN last_message_at < :at THEN :hour ELSE last_hour END, "
 """The idle index's hour, set with the last message time it follows (``:at``, ``:hour``)."""
 _BUMP = (
@@ -190,6 +194,16 @@ def goes_on(
     return (
         last_at <= at and at - last_at <= idle and (thread_id is None or thread_id == conv_thread)
     )
+
+
+def queued(mark: int | None, message_id: int) -> bool:
+    """Whether a client's search-queue mark (``clients.unindexed_from``) covers a new message:
+    the indexer looks at the client's messages from the mark on.
+
+    >>> queued(None, 7), queued(5, 7), queued(9, 7)
+    (False, True, False)
+    """
+    return mark is not None and mark <= message_id
 
 
 def same_hour(stored_hour: int | None, stored_at: Any, at: datetime) -> bool:
@@ -340,6 +354,8 @@ def record(
     # A message without a thread id belongs to its episode's.
     row = message_row(m, client_id, message_id, conversation_id, m.thread_id or thread_id)
     yield Query(S_INSERT_MESSAGE, row)
+    if not queued(client["unindexed_from"], message_id):
+        yield Query(S_QUEUE_FOR_SEARCH, {"client_id": client_id, "id": message_id})
     hour = epoch_hour(m.at)
     conversation = {"client_id": client_id, "id": conversation_id, "at": m.at, "hour": hour}
     if going_on is not None:

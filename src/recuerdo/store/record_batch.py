@@ -92,6 +92,7 @@ class _ClientState:
     thread_id: str | None = None
     closed: list[tuple[int, str]] = field(default_factory=list)
     touched: dict[int, _Conv] = field(default_factory=dict)
+    first_id: int | None = None  # the lowest id of the batch's new messages for this client
 
 
 # VALUES-list joins, as ops.FIND_MANY.
@@ -287,6 +288,8 @@ def _plan(
         if at > conv.last_at:
             conv.last_at = at
         state.touched[conv.id] = conv
+        if state.first_id is None:  # ids are handed out in increasing order
+            state.first_id = row["id"]
         state.messages += 1
         if state.last_at is None or at > state.last_at:
             state.last_at = at
@@ -323,7 +326,7 @@ def _place(state: _ClientState, m: PreparedMessage, idle: timedelta) -> Op[_Conv
 def _write(
     plan: list[tuple[Row, bool]], states: dict[int, _ClientState], now: datetime, *, messages: bool
 ) -> Op[None]:
-    new_convs, closes = [], []
+    new_convs, closes, queue = [], [], []
     bumps: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
     client_rows: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
     for cid, state in states.items():
@@ -354,6 +357,10 @@ def _write(
                     "hour": hour,
                 }
             )
+        if state.first_id is not None and not ops.queued(
+            state.row["unindexed_from"], state.first_id
+        ):
+            queue.append({"client_id": cid, "id": state.first_id})
         if state.messages:
             assert state.last_at is not None  # the later of the stored time and the batch's
             hour = epoch_hour(state.last_at)
@@ -377,6 +384,8 @@ def _write(
     inserts = [row for row, created in plan if created] if messages else []
     if inserts:
         yield Query(ops.S_INSERT_MESSAGE, inserts, "many")
+    if queue:
+        yield Query(ops.S_QUEUE_FOR_SEARCH, queue, "many")
     for moved, rows in bumps.items():
         if rows:
             yield Query(S_BUMP_CONVERSATIONS[moved], rows, "many")

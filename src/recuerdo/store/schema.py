@@ -92,8 +92,19 @@ clients = Table(
     Column("open_conversation_id", Id),
     Column("consent", JSONDoc),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The search index's queue (store/search_ops.py): no message of this client with a lower
+    # id waits to be indexed; NULL when none waits. A writer sets it when it stores the first
+    # message after the indexer has caught up (or an older id), not with every message, so a
+    # message writes no queue entry of its own; the indexer moves it on or clears it.
+    Column("unindexed_from", Id),
     Index("ix_clients_tenant_activity", "tenant_id", "active_hour"),
     Index("ix_clients_tenant_name", "tenant_id", "customer_name"),
+    Index(
+        "ix_clients_search_queue",
+        "id",
+        sqlite_where=text("unindexed_from IS NOT NULL"),
+        postgresql_where=text("unindexed_from IS NOT NULL"),
+    ),
 )
 
 identifiers = Table(
@@ -154,18 +165,12 @@ messages = Table(
     Column("content_type", String(16), nullable=False),
     Column("external_id", String(255)),
     Column("metadata", JSONDoc),
-    # The search index's durable queue: the indexer (store/search_ops.py) takes unindexed
-    # messages in (client_id, id) order, indexes their terms and sets the flag in one transaction.
+    # Whether the search indexer (store/search_ops.py) has indexed this message: it takes the
+    # unindexed ones from each queued client (clients.unindexed_from), indexes their terms and
+    # sets the flag in one transaction.
     Column("indexed", Boolean, nullable=False, server_default=text("false")),
     PrimaryKeyConstraint("client_id", "id"),
     UniqueConstraint("client_id", "external_id", name="uq_messages_external_id"),
-    Index(
-        "ix_messages_unindexed",
-        "client_id",
-        "id",
-        sqlite_where=text("NOT indexed"),
-        postgresql_where=text("NOT indexed"),
-    ),
     ForeignKeyConstraint(["client_id"], ["clients.id"], ondelete="CASCADE"),
     sqlite_with_rowid=False,  # clustered by client: a client's history is contiguous
 )

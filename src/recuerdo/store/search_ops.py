@@ -1,10 +1,12 @@
 """Search storage: the indexer, per-client loads, tenant-wide candidates, statistics, vectors.
 
-The index is kept by a durable queue: a new message is stored with ``indexed = false`` (the write
-path does nothing more), and :func:`index_pending` takes a batch of unindexed messages, computes
+The index is kept by a durable queue: a new message is stored with ``indexed = false`` and its
+client marked (``clients.unindexed_from``, written only when the mark does not cover it yet),
+and :func:`index_pending` takes a batch of unindexed messages of marked clients, computes
 their terms in Python (:func:`recuerdo.search.text.index_terms`), writes them to
 ``message_terms_plain``, the engine's full-text index and the tenant statistics, and sets the
-flag, all in one transaction. A crash loses nothing: what was not committed is still unindexed.
+flag and moves the marks past them, all in one transaction. A crash loses nothing: what was not
+committed is still unindexed and marked.
 
 Only the full-text index differs by engine (see migration ``0003_search``); :class:`FullText`
 holds its statements, chosen by the store's capabilities (``fts5`` or ``tsvector``).
@@ -36,13 +38,16 @@ ALL_ROLES = sum(1 << code for code in ROLE_CODES.values())
 """Role filters travel as a bit mask (bit ``code`` set for each role wanted), so that one
 statement serves any set of roles."""
 
+# The queue: clients marked with the lowest id that may wait (clients.unindexed_from, under a
+# partial index of the marked ones), and from there their messages by primary key.
 _PENDING_COLUMNS = (
     "SELECT m.client_id, m.id, m.at, m.role, m.content, m.metadata, c.tenant_id "
-    "FROM messages m {hint}JOIN clients c ON c.id = m.client_id WHERE NOT m.indexed"
+    "FROM clients c {hint}JOIN messages m ON m.client_id = c.id AND m.id >= c.unindexed_from "
+    "WHERE c.unindexed_from IS NOT NULL AND NOT m.indexed"
 )
-# SQLite's planner does not see that the partial index is far smaller than the primary key
-# that starts with the same client_id, so it is named.
-_SQLITE_QUEUE = "INDEXED BY ix_messages_unindexed "
+# SQLite's planner does not see that the partial index is far smaller than the table, so it is
+# named.
+_SQLITE_QUEUE = "INDEXED BY ix_clients_search_queue "
 _CANDIDATE_COLUMNS = (
     "SELECT p.client_id, p.message_id, p.terms, m.conversation_id, m.at, m.role, m.metadata, "
     "c.customer_name, c.profile_name"
@@ -59,6 +64,7 @@ class FullText:
     pending_of_client: TextClause
     has_pending: TextClause
     has_pending_of_client: TextClause
+    lock_queue: TextClause | None
     insert: TextClause
     delete_client: TextClause
     candidates: TextClause
@@ -90,13 +96,13 @@ FTS5 = FullText(
     ),
     pending_of_client=sql(
         _PENDING_COLUMNS.format(hint=_SQLITE_QUEUE)
-        + " AND m.client_id = :client_id ORDER BY m.client_id, m.id LIMIT :limit"
+        + " AND c.id = :client_id ORDER BY m.client_id, m.id LIMIT :limit"
     ),
-    has_pending=sql(f"SELECT 1 AS pending FROM messages {_SQLITE_QUEUE}WHERE NOT indexed LIMIT 1"),
+    has_pending=sql(_PENDING_COLUMNS.format(hint=_SQLITE_QUEUE) + " LIMIT 1"),
     has_pending_of_client=sql(
-        f"SELECT 1 AS pending FROM messages {_SQLITE_QUEUE}"
-        "WHERE client_id = :client_id AND NOT indexed LIMIT 1"
+        _PENDING_COLUMNS.format(hint=_SQLITE_QUEUE) + " AND c.id = :client_id LIMIT 1"
     ),
+    lock_queue=None,  # one writer at a time: nothing to wait for
     insert=sql("INSERT INTO message_terms (rowid, terms) VALUES (:message_id, :document)"),
     # SQLite 3.40 cannot DELETE from a contentless FTS5 table: its 'delete' command takes the
     # values that were indexed, which message_terms_plain still holds.
@@ -123,13 +129,17 @@ TSVECTOR = FullText(
         + " ORDER BY m.client_id, m.id LIMIT :limit FOR UPDATE OF m SKIP LOCKED"
     ),
     pending_of_client=sql(
-        _PENDING_COLUMNS.format(hint="")
-        + " AND m.client_id = :client_id ORDER BY m.client_id, m.id "
+        _PENDING_COLUMNS.format(hint="") + " AND c.id = :client_id ORDER BY m.client_id, m.id "
         "LIMIT :limit FOR UPDATE OF m SKIP LOCKED"
     ),
-    has_pending=sql("SELECT 1 AS pending FROM messages WHERE NOT indexed LIMIT 1"),
-    has_pending_of_client=sql(
-        "SELECT 1 AS pending FROM messages WHERE client_id = :client_id AND NOT indexed LIMIT 1"
+    has_pending=sql(_PENDING_COLUMNS.format(hint="") + " LIMIT 1"),
+    has_pending_of_client=sql(_PENDING_COLUMNS.format(hint="") + " AND c.id = :client_id LIMIT 1"),
+    # Before a mark moves, the client rows, so that every message a writer has committed for
+    # them is seen by the next statement; a client a writer holds now is left marked (its
+    # writer's message keeps it so anyway) rather than waited for.
+    lock_queue=sql(
+        "SELECT id FROM clients WHERE id = ANY(CAST(:ids AS BIGINT[])) ORDER BY id "
+        "FOR UPDATE SKIP LOCKED"
     ),
     insert=sql(
         "INSERT INTO message_terms (client_id, message_id, tenant_id, at, role, lexemes) VALUES "
@@ -203,6 +213,16 @@ S_DELETE_PLAIN = sql("DELETE FROM message_terms_plain WHERE client_id = :client_
 S_DELETE_VECTORS = sql("DELETE FROM message_vectors WHERE client_id = :client_id")
 S_UNMARK_CLIENT = sql(
     "UPDATE messages SET indexed = false WHERE client_id = :client_id AND indexed"
+)
+S_REQUEUE_CLIENT = sql(
+    "UPDATE clients SET unindexed_from = (SELECT min(m.id) FROM messages m "
+    "WHERE m.client_id = clients.id) WHERE id = :client_id"
+)
+# A mark moves to the first message still waiting at or after it, or is cleared.
+S_ADVANCE_QUEUE = sql(
+    "UPDATE clients SET unindexed_from = (SELECT min(m.id) FROM messages m "
+    "WHERE m.client_id = clients.id AND m.id >= clients.unindexed_from AND NOT m.indexed) "
+    "WHERE id = :client_id AND unindexed_from IS NOT NULL"
 )
 S_NEXT_CLIENT = sql("SELECT min(id) AS id FROM clients WHERE id > :after")
 S_NEXT_INDEXED_CLIENT = sql(
@@ -304,7 +324,17 @@ def index_pending(
     yield from _add_stats(stats, term_stats, sign=1)
     marks = [{"client_id": p["client_id"], "message_id": p["message_id"]} for p in plain]
     yield Query(S_MARK_INDEXED, marks, "many")
+    yield from _advance_queue(fulltext, sorted({int(p["client_id"]) for p in plain}))
     return list(rows)
+
+
+def _advance_queue(fulltext: FullText, client_ids: list[int]) -> Op[None]:
+    """Move the queue marks of the clients just indexed past what was indexed."""
+    if fulltext.lock_queue is not None:
+        locked = yield Query(fulltext.lock_queue, {"ids": client_ids}, "all")
+        client_ids = [int(r["id"]) for r in locked]
+    if client_ids:
+        yield Query(S_ADVANCE_QUEUE, [{"client_id": i} for i in client_ids], "many")
 
 
 def _add_stats(
@@ -366,6 +396,7 @@ def reset_clients(fulltext: FullText, after: int, max_clients: int) -> Op[tuple[
         # Unmark first: on PostgreSQL this waits for an indexer that holds the rows, so that its
         # terms are committed, and then deleted below, before the client is indexed again.
         queued += yield Query(S_UNMARK_CLIENT, {"client_id": last})
+        yield Query(S_REQUEUE_CLIENT, {"client_id": last})
         yield from delete_client_terms(fulltext, last, vectors=False)
     return last, queued
 

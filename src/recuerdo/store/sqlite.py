@@ -461,6 +461,7 @@ class _UsualRecord:
         self._store = store
         self._find = _text(ops.S_FIND_FOR_RECORD, "external_id tenant_id kind value")
         self._stored = _text(ops.S_MESSAGE_BY_EXTERNAL, "client_id external_id")
+        self._queue_for_search = _text(ops.S_QUEUE_FOR_SEARCH, "id client_id")
         self._insert = _text(
             ops.S_INSERT_MESSAGE,
             "client_id id conversation_id thread_id at role content content_type external_id "
@@ -515,6 +516,8 @@ class _UsualRecord:
                 m.metadata,  # JSON text already (EncodedJson)
             ),
         )
+        if not ops.queued(found["unindexed_from"], message_id):
+            execute(self._queue_for_search, (message_id, client_id))
         hour = epoch_hour(m.at)
         if hour == found["open_last_hour_"]:
             execute(self._continue[m.role, False], (at, client_id, conversation_id))
