@@ -215,6 +215,14 @@ def same_hour(stored_hour: int | None, stored_at: Any, at: datetime) -> bool:
     return stored_hour == epoch_hour(at if at > last else last)
 
 
+class Unread:
+    """The type of :data:`UNREAD`."""
+
+
+UNREAD = Unread()
+"""Marks a value an operation has not been given and reads itself."""
+
+
 def tenant_id(slug: str, now: datetime) -> Op[int]:
     row = yield Query(S_TENANT, {"slug": slug}, "one")
     if row is None:
@@ -262,10 +270,16 @@ def find_clients(tenant: int, keysets: Sequence[Sequence[Identifier]]) -> Op[lis
 
 
 def ensure_client(
-    tenant: int, keys: Sequence[Identifier], at: datetime, profile_name: str | None = None
+    tenant: int,
+    keys: Sequence[Identifier],
+    at: datetime,
+    profile_name: str | None = None,
+    *,
+    checked: int = 0,
 ) -> Op[tuple[Row, bool]]:
-    """The client any of ``keys`` names, created with all of them if none does."""
-    row = yield from find_client(tenant, keys)
+    """The client any of ``keys`` names, created with all of them if none does (``checked``:
+    how many of the first keys the caller has just looked up, in this transaction, in vain)."""
+    row = yield from find_client(tenant, keys[checked:])
     if row is not None:
         return row, False
     client = yield Query(
@@ -309,27 +323,42 @@ def locked_client(client_id: int) -> Op[Row]:
 
 
 def record(
-    tenant: int, m: PreparedMessage, idle: timedelta, now: datetime, *, lock: bool = True
+    tenant: int,
+    m: PreparedMessage,
+    idle: timedelta,
+    now: datetime,
+    *,
+    lock: bool = True,
+    found: Row | Unread | None = UNREAD,
 ) -> Op[tuple[Row, bool]]:
-    """Store one message; answer ``(message_row, created)``. Idempotent on ``external_id``."""
+    """Store one message; answer ``(message_row, created)``. Idempotent on ``external_id``.
+
+    ``found``: what :data:`S_FIND_FOR_RECORD` answered for this message in this transaction,
+    when the caller has read it already (without row locks only)."""
     known: Row | None = None
     if not lock:  # the usual case in one read: a known client, a new message
-        key = m.keys[0]
-        known = yield Query(
-            S_FIND_FOR_RECORD,
-            {
-                "tenant_id": tenant,
-                "kind": key.kind.value,
-                "value": key.value,
-                "external_id": m.external_id,
-            },
-            "one",
-        )
+        if not isinstance(found, Unread):
+            known = found
+        else:
+            key = m.keys[0]
+            known = yield Query(
+                S_FIND_FOR_RECORD,
+                {
+                    "tenant_id": tenant,
+                    "kind": key.kind.value,
+                    "value": key.value,
+                    "external_id": m.external_id,
+                },
+                "one",
+            )
     if known is not None:
         client, created = known, False
         stored = bool(known["stored_"])
     else:
-        client, created = yield from ensure_client(tenant, m.keys, m.at, m.profile_name)
+        # Without row locks the first identifier was just looked up and names nobody.
+        client, created = yield from ensure_client(
+            tenant, m.keys, m.at, m.profile_name, checked=0 if lock else 1
+        )
         stored = m.external_id is not None and not created
     client_id = client["id"]
     if stored:
@@ -347,9 +376,14 @@ def record(
             "thread_id": known["open_thread_id_"],
             "last_hour": known["open_last_hour_"],
         }
-    conversation_id, thread_id, going_on = yield from _conversation_for(
-        client, m.at, m.thread_id, idle, open_conv
-    )
+    going_on: int | None
+    if created:  # a new client has no conversation yet: this message opens its first
+        conversation_id = yield from new_conversation(client_id, m.at, m.thread_id, open=True)
+        thread_id, going_on = m.thread_id, epoch_hour(m.at)
+    else:
+        conversation_id, thread_id, going_on = yield from _conversation_for(
+            client, m.at, m.thread_id, idle, open_conv
+        )
     message_id = yield NextId("messages")
     # A message without a thread id belongs to its episode's.
     row = message_row(m, client_id, message_id, conversation_id, m.thread_id or thread_id)
@@ -385,8 +419,9 @@ def _conversation_for(
     open_conv: Row | None = None,
 ) -> Op[tuple[int, str | None, int | None]]:
     """The conversation ``at`` belongs to, that conversation's thread id, and — when ``at``
-    continues the open conversation (not before its last message) — that conversation's
-    ``last_hour`` (``open_conv``: the open conversation's ``last_message_at``, ``thread_id`` and
+    continues the open conversation (not before its last message), or opens a new one (which
+    then holds ``at`` as its last message already) — that conversation's ``last_hour``
+    (``open_conv``: the open conversation's ``last_message_at``, ``thread_id`` and
     ``last_hour``, when already read)."""
     client_id = client["id"]
     open_id = client["open_conversation_id"]
@@ -408,7 +443,7 @@ def _conversation_for(
                 S_CLOSE_CONVERSATION, {"client_id": client_id, "id": open_id, "reason": reason}
             )
             new_id = yield from new_conversation(client_id, at, thread_id, open=True)
-            return new_id, thread_id, None
+            return new_id, thread_id, epoch_hour(at)  # a conversation that starts goes on
     placed = yield from _place_in_past(client_id, at, thread_id, idle, has_open=open_id is not None)
     return (*placed, None)
 

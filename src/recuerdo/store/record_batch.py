@@ -413,7 +413,11 @@ class RecordCall:
         self.lock = lock
 
     def __call__(self) -> Op[tuple[Row, bool]]:
-        return ops.record(self.tenant, self.message, self.idle, self.now, lock=self.lock)
+        return ops.record(*self.args(), lock=self.lock)
+
+    def args(self) -> tuple[int, PreparedMessage, timedelta, datetime]:
+        """The positional arguments of :func:`ops.record` for this call."""
+        return self.tenant, self.message, self.idle, self.now
 
 
 @dataclass(frozen=True, slots=True)

@@ -294,10 +294,12 @@ class SQLiteStore:
         set-based batch (a few statements for the lot instead of several per message)."""
         if len(factories) == 1:  # a lone call: its own operation, no batch around it
             factory = factories[0]
-            if type(factory) is RecordCall and self._usual is not None:
-                done = self._usual.record(factory)
+            if type(factory) is RecordCall and self._usual is not None and not factory.lock:
+                done, found = self._usual.record(factory)
                 if done is not None:
                     return [done]
+                op = ops.record(*factory.args(), lock=False, found=found)  # read: not again
+                return [self._drive(self._writer, op)]
             return [self._drive(self._writer, factory())]
         results: list[Any] = []
         i = 0
@@ -454,8 +456,8 @@ class _UsualRecord:
     by hand: the same statements :func:`ops.record` yields, in the same order, with the same
     values, without a step, a parameter mapping and a converted copy of it per statement (a
     lone caller's message spent more time in those than in its SQL). Anything else answers
-    ``None`` and goes through :func:`ops.record`, which reads the client again. The batch
-    equivalence tests compare both paths."""
+    ``None`` with what it read, and goes through :func:`ops.record`. The batch equivalence
+    tests compare both paths."""
 
     def __init__(self, store: SQLiteStore) -> None:
         self._store = store
@@ -476,9 +478,8 @@ class _UsualRecord:
         )
         self._bump = _text(ops.S_BUMP_CLIENT, "at at at hour profile_name thread_id now client_id")
 
-    def record(self, call: RecordCall) -> tuple[Row, bool] | None:
-        if call.lock:
-            return None
+    def record(self, call: RecordCall) -> tuple[tuple[Row, bool] | None, Row | None]:
+        """``(result, None)`` when written, else ``(None, the client's state as read)``."""
         m = call.message
         key = m.keys[0]
         execute = self._store._writer.execute
@@ -486,17 +487,17 @@ class _UsualRecord:
             self._find, (m.external_id, call.tenant, key.kind.value, key.value)
         ).fetchone()
         if found is None:  # a new client, or one found by another of its identifiers
-            return None
+            return None, None
         client_id = found["id"]
         if found["stored_"]:
             stored = execute(self._stored, (client_id, m.external_id)).fetchone()
-            return None if stored is None else (stored, False)
+            return (None, found) if stored is None else ((stored, False), None)
         last = found["open_last_at_"]
         if last is None:
-            return None
+            return None, found
         thread = found["open_thread_id_"]
         if not ops.goes_on(as_dt(last), thread, m.at, m.thread_id, call.idle):
-            return None
+            return None, found
         conversation_id = found["open_id_"]
         message_id = self._store._next_ids("messages", 1)[0]
         row = ops.message_row(m, client_id, message_id, conversation_id, m.thread_id or thread)
@@ -528,7 +529,7 @@ class _UsualRecord:
             execute(self._bump_same_hour, (at, at, m.profile_name, m.thread_id, now, client_id))
         else:
             execute(self._bump, (at, at, at, hour, m.profile_name, m.thread_id, now, client_id))
-        return row, True
+        return (row, True), None
 
 
 def _text(stmt: Any, names: str) -> str:
