@@ -123,3 +123,31 @@ async def test_closing_while_a_write_is_on_its_way_finishes_it(tmp_path: Path) -
     await memory.close()
     assert (await write).created
     assert stored_count(path) == 1
+
+
+async def test_a_caller_writing_in_a_loop_still_lets_other_tasks_run(tmp_path: Path) -> None:
+    """A task writing again right after its own write skips the loop turn most times, not
+    always: other tasks run meanwhile, and a caller that starts then shares a commit."""
+    async with await Memory.open(f"sqlite:///{tmp_path / 'w.db'}") as memory:
+        await memory.tenant_id()
+        turns = 0
+        stop = asyncio.Event()
+
+        async def other() -> None:
+            nonlocal turns
+            while not stop.is_set():
+                turns += 1
+                await asyncio.sleep(0)
+
+        ticker = asyncio.create_task(other())
+        await asyncio.sleep(0)
+        before = turns
+        for n in range(40):
+            await memory.record_message("573001110001", "user", f"mensaje {n}")
+        assert turns - before >= 40 // 8 - 1
+        stop.set()
+        await ticker
+        # Callers starting together after a loop of lone writes still share commits.
+        with transactions(memory) as begun:
+            await asyncio.gather(*(memory.record_message(p, "user", "juntos") for p in PHONES[:32]))
+        assert len(begun) <= 4

@@ -32,6 +32,9 @@ from recuerdo.store.record_batch import RecordCall, record_calls
 from recuerdo.store.rows import as_dt, compact_json, db_time, epoch_hour
 
 T = TypeVar("T")
+# A caller writing alone gives the event loop a turn before every this-many-th write (see
+# SQLiteStore.write).
+_LONE_TURNS = 8
 # Ids are reserved in blocks that outlive a transaction (one counter update per block, not per
 # message); a process that exits leaves a gap, so ids are unique and increasing, not dense.
 _ID_BLOCK = 1000
@@ -162,6 +165,8 @@ class SQLiteStore:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._busy = False  # a batch is being run (by the writer task or a leading caller)
+        self._lone_task: asyncio.Task[Any] | None = None  # the task of the last lone write
+        self._lone_writes = 0  # its lone writes in a row (see write)
         self._usual: _UsualRecord | None = _UsualRecord(self)
         self._closed = False
 
@@ -184,6 +189,12 @@ class SQLiteStore:
         no commit to hand to a thread), begins, runs and commits it right here — without the
         writer task, its wake-up and the caller's own wake-up after it, which cost a lone
         caller more than its statements. Anything that needs waiting goes to the writer task.
+
+        When the same task writes again right after its own lone write (a caller writing in a
+        loop), the loop turn is left out — it is a sixth of a lone write's time and nobody would
+        join — except every ``_LONE_TURNS``-th time, so that such a caller still lets other
+        tasks run, and callers that became runnable meanwhile are found and batched. Any other
+        task takes the turn, so concurrent callers starting together share a commit.
         """
         if self._closed:
             raise StorageError("the store is closed")
@@ -194,12 +205,17 @@ class SQLiteStore:
             self._wake_writer()
             return await future
         self._busy = True
+        task = asyncio.current_task()
         try:
-            await asyncio.sleep(0)
+            if task is not self._lone_task or self._lone_writes % _LONE_TURNS == 0:
+                await asyncio.sleep(0)
             # From here on nothing awaits, so a cancelled caller cannot stop a batch halfway.
             batch = queue[: self._batch_max]
             if self._commit_now(batch):
                 del queue[: len(batch)]
+                if len(batch) > 1 or task is not self._lone_task:
+                    self._lone_task, self._lone_writes = (task if len(batch) == 1 else None), 0
+                self._lone_writes += 1
         finally:
             self._busy = False
             if queue or self._closed:  # what was queued meanwhile, or what could not be done
@@ -225,6 +241,7 @@ class SQLiteStore:
                 try:
                     batch = self._queue[: self._batch_max]
                     del self._queue[: self._batch_max]
+                    self._lone_task = None  # callers are writing together
                     await self._commit_batch(batch)
                 finally:
                     self._busy = False
