@@ -151,3 +151,40 @@ async def test_a_caller_writing_in_a_loop_still_lets_other_tasks_run(tmp_path: P
         with transactions(memory) as begun:
             await asyncio.gather(*(memory.record_message(p, "user", "juntos") for p in PHONES[:32]))
         assert len(begun) <= 4
+
+
+async def test_a_lone_writer_notices_what_others_wrote_since_its_last_message(
+    tmp_path: Path,
+) -> None:
+    """A lone caller's next message skips reading its client while nothing else has written;
+    a write by another process, or another kind of write in this one, is seen all the same,
+    and a repeated external id is still answered with the stored message."""
+    path = tmp_path / "w.db"
+    async with await Memory.open(f"sqlite:///{path}") as memory:
+        first = await memory.record_message("573001110001", "user", "uno", external_id="x1")
+        second = await memory.record_message("573001110001", "user", "dos", external_id="x2")
+        assert second.message.conversation_id == first.message.conversation_id
+        again = await memory.record_message("573001110001", "user", "dos", external_id="x2")
+        assert (again.created, again.message.id) == (False, second.message.id)
+        await memory.record_message("573001110001", "user", "dos y medio")
+
+        other = sqlite3.connect(path)  # another process closes the conversation
+        with other:
+            other.execute(
+                "UPDATE conversations SET ended_at = last_message_at, end_reason = 'operator'"
+            )
+            other.execute("UPDATE clients SET open_conversation_id = NULL")
+        other.close()
+        third = await memory.record_message("573001110001", "user", "tres")
+        assert third.message.conversation_id != first.message.conversation_id
+
+        fourth = await memory.record_message("573001110001", "user", "cuatro")
+        assert fourth.message.conversation_id == third.message.conversation_id
+        await memory.close_conversation("573001110001")  # another write of this process
+        fifth = await memory.record_message("573001110001", "user", "cinco")
+        assert fifth.message.conversation_id not in (
+            first.message.conversation_id,
+            third.message.conversation_id,
+        )
+        client = await memory.client("573001110001")
+        assert (client.total_messages, client.total_conversations) == (6, 3)

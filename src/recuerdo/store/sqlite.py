@@ -18,6 +18,7 @@ import operator
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -32,6 +33,8 @@ from recuerdo.store.record_batch import RecordCall, record_calls
 from recuerdo.store.rows import as_dt, compact_json, db_time, epoch_hour
 
 T = TypeVar("T")
+# Clients whose state a lone usual record keeps at most (see _UsualRecord).
+_KNOWN_MAX = 10_000
 # A caller writing alone gives the event loop a turn before every this-many-th write (see
 # SQLiteStore.write).
 _LONE_TURNS = 8
@@ -315,9 +318,12 @@ class SQLiteStore:
                 done, found = self._usual.record(factory)
                 if done is not None:
                     return [done]
+                self._usual.forget()
                 op = ops.record(*factory.args(), lock=False, found=found)  # read: not again
                 return [self._drive(self._writer, op)]
+            self._forget()
             return [self._drive(self._writer, factory())]
+        self._forget()
         results: list[Any] = []
         i = 0
         while i < len(factories):
@@ -342,6 +348,7 @@ class SQLiteStore:
     ) -> None:
         try:
             await self._begin()
+            self._forget()
             result = self._drive(self._writer, factory())
             await self._commit()
         except Exception as exc:
@@ -383,7 +390,13 @@ class SQLiteStore:
         else:
             self._writer.commit()
 
+    def _forget(self) -> None:
+        """A write other than a lone usual record: what that path keeps may be stale."""
+        if self._usual is not None:
+            self._usual.forget()
+
     def _rollback(self) -> None:
+        self._forget()
         self._ids.clear()  # blocks reserved in the rolled-back transaction are not reserved
         if self._writer.in_transaction:
             self._writer.rollback()
@@ -467,6 +480,20 @@ class SQLiteStore:
         self._reader.close()
 
 
+@dataclass(slots=True)
+class _Known:
+    """What a lone usual record needs of a client it wrote last (see :class:`_UsualRecord`)."""
+
+    client_id: int
+    open_id: int
+    open_last_at: datetime
+    open_thread: str | None
+    open_last_hour: int
+    active_hour: int | None
+    last_at: datetime | None
+    unindexed_from: int | None
+
+
 class _UsualRecord:
     """A lone ``record_message`` of the usual kind — a known client's new message that
     continues its open conversation (:func:`ops.goes_on`) — written with its statements bound
@@ -474,10 +501,19 @@ class _UsualRecord:
     values, without a step, a parameter mapping and a converted copy of it per statement (a
     lone caller's message spent more time in those than in its SQL). Anything else answers
     ``None`` with what it read, and goes through :func:`ops.record`. The batch equivalence
-    tests compare both paths."""
+    tests compare both paths.
+
+    What it read and wrote of a client is kept, so that the client's next message needs no
+    read: valid while nothing else has written — every other write of this store forgets it
+    (:meth:`forget`), and ``PRAGMA data_version``, read in the write's transaction, tells
+    whether another connection has committed since. Without the read, a repeated external id
+    is found by the unique index refusing the insert; that message then goes the general way.
+    """
 
     def __init__(self, store: SQLiteStore) -> None:
         self._store = store
+        self._known: dict[tuple[int, str, str], _Known] = {}
+        self._version: int | None = None
         self._find = _text(ops.S_FIND_FOR_RECORD, "external_id tenant_id kind value")
         self._stored = _text(ops.S_MESSAGE_BY_EXTERNAL, "client_id external_id")
         self._queue_for_search = _text(ops.S_QUEUE_FOR_SEARCH, "id client_id")
@@ -495,57 +531,95 @@ class _UsualRecord:
         )
         self._bump = _text(ops.S_BUMP_CLIENT, "at at at hour profile_name thread_id now client_id")
 
-    def record(self, call: RecordCall) -> tuple[tuple[Row, bool] | None, Row | None]:
-        """``(result, None)`` when written, else ``(None, the client's state as read)``."""
+    def forget(self) -> None:
+        """Something else wrote (or a transaction was rolled back): what is kept may be stale."""
+        self._known.clear()
+
+    def record(self, call: RecordCall) -> tuple[tuple[Row, bool] | None, Row | ops.Unread | None]:
+        """``(result, None)`` when written, else ``(None, the client's state as read)`` —
+        :data:`ops.UNREAD` when it was not read."""
         m = call.message
         key = m.keys[0]
         execute = self._store._writer.execute
-        found = execute(
-            self._find, (m.external_id, call.tenant, key.kind.value, key.value)
-        ).fetchone()
-        if found is None:  # a new client, or one found by another of its identifiers
-            return None, None
-        client_id = found["id"]
-        if found["stored_"]:
-            stored = execute(self._stored, (client_id, m.external_id)).fetchone()
-            return (None, found) if stored is None else ((stored, False), None)
-        last = found["open_last_at_"]
-        if last is None:
+        version = execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:  # another connection committed: nothing kept holds
+            self._known.clear()
+            self._version = version
+        name = (call.tenant, key.kind.value, key.value)
+        known = self._known.pop(name, None)
+        found: Row | ops.Unread | None = ops.UNREAD
+        if known is None:
+            row = execute(
+                self._find, (m.external_id, call.tenant, key.kind.value, key.value)
+            ).fetchone()
+            found = row
+            if row is None:  # a new client, or one found by another of its identifiers
+                return None, None
+            if row["stored_"]:
+                stored = execute(self._stored, (row["id"], m.external_id)).fetchone()
+                return (None, row) if stored is None else ((stored, False), None)
+            if row["open_last_at_"] is None:
+                return None, row
+            last_at = row["last_interaction_at"]
+            known = _Known(
+                row["id"],
+                row["open_id_"],
+                as_dt(row["open_last_at_"]),
+                row["open_thread_id_"],
+                row["open_last_hour_"],
+                row["active_hour"],
+                None if last_at is None else as_dt(last_at),
+                row["unindexed_from"],
+            )
+        if not ops.goes_on(known.open_last_at, known.open_thread, m.at, m.thread_id, call.idle):
             return None, found
-        thread = found["open_thread_id_"]
-        if not ops.goes_on(as_dt(last), thread, m.at, m.thread_id, call.idle):
-            return None, found
-        conversation_id = found["open_id_"]
+        client_id = known.client_id
+        conversation_id = known.open_id
         message_id = self._store._next_ids("messages", 1)[0]
-        row = ops.message_row(m, client_id, message_id, conversation_id, m.thread_id or thread)
-        at = _time_text(m.at)
-        execute(
-            self._insert,
-            (
-                client_id,
-                message_id,
-                conversation_id,
-                row["thread_id"],
-                at,
-                m.role_code,
-                m.content,
-                m.content_type,
-                m.external_id,
-                m.metadata,  # JSON text already (EncodedJson)
-            ),
+        row = ops.message_row(
+            m, client_id, message_id, conversation_id, m.thread_id or known.open_thread
         )
-        if not ops.queued(found["unindexed_from"], message_id):
+        at = _time_text(m.at)
+        try:
+            execute(
+                self._insert,
+                (
+                    client_id,
+                    message_id,
+                    conversation_id,
+                    row["thread_id"],
+                    at,
+                    m.role_code,
+                    m.content,
+                    m.content_type,
+                    m.external_id,
+                    m.metadata,  # JSON text already (EncodedJson)
+                ),
+            )
+        except sqlite3.IntegrityError:  # a repeated external id, unread: the general way
+            return None, ops.UNREAD
+        if not ops.queued(known.unindexed_from, message_id):
             execute(self._queue_for_search, (message_id, client_id))
+            known.unindexed_from = message_id
         hour = epoch_hour(m.at)
-        if hour == found["open_last_hour_"]:
+        if hour == known.open_last_hour:
             execute(self._continue[m.role, False], (at, client_id, conversation_id))
         else:
             execute(self._continue[m.role, True], (at, hour, client_id, conversation_id))
         now = _time_text(call.now)
-        if ops.same_hour(found["active_hour"], found["last_interaction_at"], m.at):
+        later = known.last_at is None or known.last_at < m.at
+        if ops.same_hour(known.active_hour, known.last_at, m.at):
             execute(self._bump_same_hour, (at, at, m.profile_name, m.thread_id, now, client_id))
         else:
             execute(self._bump, (at, at, at, hour, m.profile_name, m.thread_id, now, client_id))
+            if later:
+                known.active_hour = hour
+        if later:
+            known.last_at = m.at
+        known.open_last_at, known.open_last_hour = m.at, hour
+        if len(self._known) >= _KNOWN_MAX:
+            self._known.clear()
+        self._known[name] = known
         return (row, True), None
 
 
