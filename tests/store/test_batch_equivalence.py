@@ -220,3 +220,57 @@ def tables(url: str) -> dict[str, list[tuple[object, ...]]]:
         }
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+async def test_kept_client_states_match_the_database_after_every_write(
+    tmp_path: Path, seed: int
+) -> None:
+    """SQLite keeps what its last writes left of each client (so that the next message needs
+    no read): after every batch and every lone write of a mixed scenario, each kept state is
+    what the database holds."""
+    from recuerdo.store.rows import as_dt
+    from recuerdo.store.sqlite import SQLiteStore
+
+    path = tmp_path / "kept.db"
+    items = scenario(seed)
+    clock = FakeClock(datetime(2026, 6, 1, tzinfo=UTC))
+    checked = 0
+    async with await Memory.open(f"sqlite:///{path}", clock=clock) as memory:
+        store = memory.store
+        assert isinstance(store, SQLiteStore)
+        for start in range(0, len(items), 12):
+            chunk = items[start : start + 12]
+            if start % 24:
+                for item in chunk:  # lone writes
+                    await record_one(memory, item)
+            else:  # concurrent calls: one batch
+                await asyncio.gather(*(record_one(memory, item) for item in chunk))
+            conn = sqlite3.connect(path)
+            try:
+                for (_, kind, value), kept in store._known.items():
+                    row = conn.execute(
+                        "SELECT c.id, v.id, v.last_message_at, v.thread_id, v.last_hour, "
+                        "c.active_hour, c.last_interaction_at, c.unindexed_from "
+                        "FROM identifiers i JOIN clients c ON c.id = i.client_id "
+                        "JOIN conversations v ON v.client_id = c.id "
+                        "AND v.id = c.open_conversation_id AND v.ended_at IS NULL "
+                        "WHERE i.kind = ? AND i.value = ?",
+                        (kind, value),
+                    ).fetchone()
+                    assert row is not None, (kind, value)
+                    stored = (*row[:2], as_dt(row[2]), *row[3:6], as_dt(row[6]), row[7])
+                    assert stored == (
+                        kept.client_id,
+                        kept.open_id,
+                        kept.open_last_at,
+                        kept.open_thread,
+                        kept.open_last_hour,
+                        kept.active_hour,
+                        kept.last_at,
+                        kept.unindexed_from,
+                    )
+                    checked += 1
+            finally:
+                conn.close()
+    assert checked >= 10  # the scenario keeps states, and they were compared

@@ -79,6 +79,32 @@ class _Conv:
     new: bool = False
     thread_set: str | None = None
     started_at: datetime | None = None
+    stored_last_at: datetime | None = None  # last_at as read (None: a new conversation)
+
+    def __post_init__(self) -> None:
+        if not self.new:
+            self.stored_last_at = self.last_at
+
+
+@dataclass(slots=True)
+class KnownClient:
+    """What recording needs of a client, as the last write left it: its id, its open
+    conversation (id, last message time, thread, ``last_hour``), its activity hour and time and
+    its search-queue mark. SQLite's writer keeps these between transactions, while nothing else
+    writes, so that a client's next message needs no read (see ``SQLiteStore``)."""
+
+    client_id: int
+    open_id: int
+    open_last_at: datetime
+    open_thread: str | None
+    open_last_hour: int
+    active_hour: int | None
+    last_at: datetime | None
+    unindexed_from: int | None
+
+
+Known = dict[tuple[int, str, str], KnownClient]
+"""Kept client states by (tenant, kind, value) of the identifier a message names first."""
 
 
 @dataclass(slots=True)
@@ -86,6 +112,7 @@ class _ClientState:
     row: Row
     open: _Conv | None
     last_at: datetime | None
+    stored_last_at: datetime | None = None  # last_interaction_at as read
     messages: int = 0
     conversations: int = 0
     profile_name: str | None = None
@@ -129,8 +156,13 @@ def record_batch(
     now: datetime,
     *,
     lock: bool,
+    known: Known | None = None,
 ) -> Op[list[tuple[Row, bool]]]:
     """Record ``items`` in order; answer ``(row, created)`` for each, as :func:`ops.record`.
+
+    ``known`` (without row locks only): client states kept from earlier writes, used instead
+    of reading those clients and brought up to date with what this batch writes; the caller
+    clears it when anything else writes.
 
     With row locks (PostgreSQL) the batch looks up which of its external ids are stored already
     (one query), then plans. Without them (SQLite's single writer, whose ``executemany``
@@ -143,8 +175,15 @@ def record_batch(
     temporary file: 64 callers on a database of 35,000–40,000 messages took 98–105 µs per
     message with one, 77–83 µs without; see docs/architecture.md.)"""
     if len(items) == 1:  # nothing to share: the per-message operation is the shortest path
+        if known is not None:
+            known.clear()
         return [(yield from ops.record(tenant, items[0], idle, now, lock=lock))]
-    return (yield from _record_batch(tenant, items, idle, now, lock=lock, optimistic=not lock))
+    memo = None if lock else known
+    return (
+        yield from _record_batch(
+            tenant, items, idle, now, lock=lock, optimistic=not lock, known=memo
+        )
+    )
 
 
 def _record_batch(
@@ -155,8 +194,9 @@ def _record_batch(
     *,
     lock: bool,
     optimistic: bool,
+    known: Known | None,
 ) -> Op[list[tuple[Row, bool]]]:
-    resolved, open_convs = yield from _resolve(tenant, items, joined=not lock)
+    resolved, open_convs = yield from _resolve(tenant, items, joined=not lock, known=known)
     if lock:
         ids = sorted({row["id"] for row, _ in resolved.values()})
         locked = yield Query(
@@ -169,6 +209,8 @@ def _record_batch(
     try:
         plan = yield from _plan(items, resolved, existing, states, idle)
     except _NeedsPast:
+        if known is not None:
+            known.clear()  # the per-message operation does not keep them up to date
         out = []
         for m in items:
             out.append((yield from ops.record(tenant, m, idle, now, lock=lock)))
@@ -178,13 +220,19 @@ def _record_batch(
         written = yield Query(S_INSERT_NEW_MESSAGES, inserts, "many")
         if written != len(inserts):  # some were stored already: undo, plan again knowing them
             yield Query(S_DELETE_MESSAGE, inserts, "many")
-            return (yield from _record_batch(tenant, items, idle, now, lock=lock, optimistic=False))
+            return (
+                yield from _record_batch(
+                    tenant, items, idle, now, lock=lock, optimistic=False, known=known
+                )
+            )
     yield from _write(plan, states, now, messages=not optimistic)
+    if known is not None:
+        _remember(known, tenant, items, resolved, states)
     return plan
 
 
 def _resolve(
-    tenant: int, items: Sequence[PreparedMessage], *, joined: bool
+    tenant: int, items: Sequence[PreparedMessage], *, joined: bool, known: Known | None = None
 ) -> Op[tuple[dict[int, tuple[Row, bool]], dict[int, _Conv | None]]]:
     """Each message's client (created when new), keyed by ``id(message.keys)``: one who gives
     one keys tuple object, so a batch hashes its few distinct identifiers, not one per message.
@@ -198,12 +246,24 @@ def _resolve(
     places: dict[tuple[Identifier, ...], int] = {}
     place_of = {obj: places.setdefault(key, len(places)) for obj, key in objects.items()}
     primaries = [(key[0].kind.value, key[0].value) for key in places]
-    wanted = sorted(set(primaries))
-    params = {"tenant_id": tenant, **row_params(wanted)}
-    template = _FIND_WITH_OPEN if joined else ops.FIND_MANY
-    rows = yield Query(with_rows(template, ("", ""), len(wanted)), params, "all")
-    found = {(r["kind"], r["value"]): r for r in rows}
-    open_convs = {r["id"]: _open_conv(r) for r in rows} if joined else {}
+    found: dict[tuple[str, str], Row] = {}
+    open_convs: dict[int, _Conv | None] = {}
+    if known:  # clients whose state the last writes left (joined reads only)
+        for primary in primaries:
+            kept = known.get((tenant, *primary))
+            if kept is not None:
+                found[primary] = _kept_row(kept)
+                open_convs[kept.client_id] = _Conv(
+                    kept.open_id, kept.open_thread, kept.open_last_at, kept.open_last_hour
+                )
+    wanted = sorted(set(primaries) - found.keys())
+    if wanted:
+        params = {"tenant_id": tenant, **row_params(wanted)}
+        template = _FIND_WITH_OPEN if joined else ops.FIND_MANY
+        rows = yield Query(with_rows(template, ("", ""), len(wanted)), params, "all")
+        found.update(((r["kind"], r["value"]), r) for r in rows)
+        if joined:
+            open_convs.update((r["id"], _open_conv(r)) for r in rows)
     clients: list[tuple[Row, bool]] = []
     for key, primary in zip(places, primaries, strict=True):
         hit = found.get(primary)
@@ -213,6 +273,66 @@ def _resolve(
         first = next(m for m in items if m.keys == key)
         clients.append((yield from ops.ensure_client(tenant, key, first.at, first.profile_name)))
     return {obj: clients[place] for obj, place in place_of.items()}, open_convs
+
+
+def _kept_row(kept: KnownClient) -> Row:
+    """A kept client state in the columns of :data:`ops.CLIENT_STATE` that a batch reads."""
+    return {
+        "id": kept.client_id,
+        "open_conversation_id": kept.open_id,
+        "active_hour": kept.active_hour,
+        "last_interaction_at": kept.last_at,
+        "unindexed_from": kept.unindexed_from,
+    }
+
+
+def _remember(
+    known: Known,
+    tenant: int,
+    items: Sequence[PreparedMessage],
+    resolved: dict[int, tuple[Row, bool]],
+    states: dict[int, _ClientState],
+) -> None:
+    """Bring ``known`` up to date with what the batch wrote: each client's state as the
+    statements of :func:`_write` leave it (see them for each value)."""
+    names: dict[int, set[tuple[int, str, str]]] = {}
+    for m in items:
+        key = m.keys[0]
+        names.setdefault(resolved[id(m.keys)][0]["id"], set()).add(
+            (tenant, key.kind.value, key.value)
+        )
+    if len(known) + len(names) > KNOWN_MAX:
+        known.clear()
+    for cid, state in states.items():
+        conv = state.open
+        if conv is None or not state.messages:  # nothing kept for it: read next time
+            for name in names.get(cid, ()):
+                known.pop(name, None)
+            continue
+        moved = conv.stored_last_at is None or conv.stored_last_at < conv.last_at
+        last_at = state.last_at
+        active = state.row["active_hour"]
+        if last_at is not None and (state.stored_last_at is None or state.stored_last_at < last_at):
+            active = epoch_hour(last_at)
+        mark = state.row["unindexed_from"]
+        if state.first_id is not None and not ops.queued(mark, state.first_id):
+            mark = state.first_id
+        kept = KnownClient(
+            cid,
+            conv.id,
+            conv.last_at,
+            conv.thread_id,
+            epoch_hour(conv.last_at) if moved else conv.hour,
+            active,
+            last_at,
+            mark,
+        )
+        for name in names.get(cid, ()):
+            known[name] = kept
+
+
+KNOWN_MAX = 10_000
+"""Client states kept at most (``known`` is cleared past it)."""
 
 
 def _open_conv(row: Row) -> _Conv | None:
@@ -257,7 +377,8 @@ def _states(
     states = {}
     for cid, row in by_id.items():
         last = row["last_interaction_at"]
-        states[cid] = _ClientState(row, known.get(cid), None if last is None else as_dt(last))
+        stored = None if last is None else as_dt(last)
+        states[cid] = _ClientState(row, known.get(cid), stored, stored)
     return states
 
 
@@ -438,9 +559,12 @@ class RecordCalls:
         return RecordCall(self.tenant, message, self.idle, self.now, self.lock)
 
 
-def record_calls(calls: Sequence[RecordCall]) -> Op[list[tuple[Row, bool]]]:
+def record_calls(
+    calls: Sequence[RecordCall], known: Known | None = None
+) -> Op[list[tuple[Row, bool]]]:
     """Run consecutive record calls of one tenant (concurrent callers) as one batch (see
     :func:`record_batch`)."""
     first = calls[0]
     now = max(c.now for c in calls)
-    return record_batch(first.tenant, [c.message for c in calls], first.idle, now, lock=first.lock)
+    messages = [c.message for c in calls]
+    return record_batch(first.tenant, messages, first.idle, now, lock=first.lock, known=known)

@@ -18,7 +18,6 @@ import operator
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -29,12 +28,10 @@ from recuerdo.errors import RecuerdoError, StorageError
 from recuerdo.model import Identifier
 from recuerdo.store import ops
 from recuerdo.store.query import NextIds, Op, Query, Row, StatementCache, Step
-from recuerdo.store.record_batch import RecordCall, record_calls
+from recuerdo.store.record_batch import KNOWN_MAX, Known, KnownClient, RecordCall, record_calls
 from recuerdo.store.rows import as_dt, compact_json, db_time, epoch_hour
 
 T = TypeVar("T")
-# Clients whose state a lone usual record keeps at most (see _UsualRecord).
-_KNOWN_MAX = 10_000
 # A caller writing alone gives the event loop a turn before every this-many-th write (see
 # SQLiteStore.write).
 _LONE_TURNS = 8
@@ -171,6 +168,12 @@ class SQLiteStore:
         self._lone_task: asyncio.Task[Any] | None = None  # the task of the last lone write
         self._lone_writes = 0  # its lone writes in a row (see write)
         self._usual: _UsualRecord | None = _UsualRecord(self)
+        # Client states the last writes left (record_batch.KnownClient), so that a client's next
+        # message needs no read. Valid while nothing else writes: any other write of this store
+        # clears them, and so does a commit by another connection (PRAGMA data_version, read in
+        # each write transaction, changes then).
+        self._known: Known = {}
+        self._version: int | None = None
         self._closed = False
 
     def _connect(self) -> sqlite3.Connection:
@@ -312,23 +315,27 @@ class SQLiteStore:
     def _run_batch(self, factories: list[Callable[[], Op[Any]]]) -> list[Any]:
         """Run a batch's operations in order; consecutive record calls of one tenant run as one
         set-based batch (a few statements for the lot instead of several per message)."""
+        version = self._writer.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:  # another connection committed: nothing kept holds
+            self._known.clear()
+            self._version = version
         if len(factories) == 1:  # a lone call: its own operation, no batch around it
             factory = factories[0]
             if type(factory) is RecordCall and self._usual is not None and not factory.lock:
                 done, found = self._usual.record(factory)
                 if done is not None:
                     return [done]
-                self._usual.forget()
+                self._known.clear()
                 op = ops.record(*factory.args(), lock=False, found=found)  # read: not again
                 return [self._drive(self._writer, op)]
-            self._forget()
+            self._known.clear()
             return [self._drive(self._writer, factory())]
-        self._forget()
         results: list[Any] = []
         i = 0
         while i < len(factories):
             factory = factories[i]
             if not isinstance(factory, RecordCall):
+                self._known.clear()
                 results.append(self._drive(self._writer, factory()))
                 i += 1
                 continue
@@ -339,7 +346,8 @@ class SQLiteStore:
                     break
                 j += 1
             calls = [f for f in factories[i:j] if isinstance(f, RecordCall)]
-            results.extend(self._drive(self._writer, record_calls(calls)))
+            known = None if self._usual is None else self._known
+            results.extend(self._drive(self._writer, record_calls(calls, known)))
             i = j
         return results
 
@@ -348,7 +356,7 @@ class SQLiteStore:
     ) -> None:
         try:
             await self._begin()
-            self._forget()
+            self._known.clear()
             result = self._drive(self._writer, factory())
             await self._commit()
         except Exception as exc:
@@ -390,13 +398,8 @@ class SQLiteStore:
         else:
             self._writer.commit()
 
-    def _forget(self) -> None:
-        """A write other than a lone usual record: what that path keeps may be stale."""
-        if self._usual is not None:
-            self._usual.forget()
-
     def _rollback(self) -> None:
-        self._forget()
+        self._known.clear()
         self._ids.clear()  # blocks reserved in the rolled-back transaction are not reserved
         if self._writer.in_transaction:
             self._writer.rollback()
@@ -480,20 +483,6 @@ class SQLiteStore:
         self._reader.close()
 
 
-@dataclass(slots=True)
-class _Known:
-    """What a lone usual record needs of a client it wrote last (see :class:`_UsualRecord`)."""
-
-    client_id: int
-    open_id: int
-    open_last_at: datetime
-    open_thread: str | None
-    open_last_hour: int
-    active_hour: int | None
-    last_at: datetime | None
-    unindexed_from: int | None
-
-
 class _UsualRecord:
     """A lone ``record_message`` of the usual kind — a known client's new message that
     continues its open conversation (:func:`ops.goes_on`) — written with its statements bound
@@ -503,17 +492,14 @@ class _UsualRecord:
     ``None`` with what it read, and goes through :func:`ops.record`. The batch equivalence
     tests compare both paths.
 
-    What it read and wrote of a client is kept, so that the client's next message needs no
-    read: valid while nothing else has written — every other write of this store forgets it
-    (:meth:`forget`), and ``PRAGMA data_version``, read in the write's transaction, tells
-    whether another connection has committed since. Without the read, a repeated external id
-    is found by the unique index refusing the insert; that message then goes the general way.
+    What it read and wrote of a client is kept (the store's :class:`KnownClient` states, which
+    batches keep too), so that the client's next message needs no read. Without the read, a
+    repeated external id is found by the unique index refusing the insert; that message then
+    goes the general way.
     """
 
     def __init__(self, store: SQLiteStore) -> None:
         self._store = store
-        self._known: dict[tuple[int, str, str], _Known] = {}
-        self._version: int | None = None
         self._find = _text(ops.S_FIND_FOR_RECORD, "external_id tenant_id kind value")
         self._stored = _text(ops.S_MESSAGE_BY_EXTERNAL, "client_id external_id")
         self._queue_for_search = _text(ops.S_QUEUE_FOR_SEARCH, "id client_id")
@@ -531,22 +517,15 @@ class _UsualRecord:
         )
         self._bump = _text(ops.S_BUMP_CLIENT, "at at at hour profile_name thread_id now client_id")
 
-    def forget(self) -> None:
-        """Something else wrote (or a transaction was rolled back): what is kept may be stale."""
-        self._known.clear()
-
     def record(self, call: RecordCall) -> tuple[tuple[Row, bool] | None, Row | ops.Unread | None]:
         """``(result, None)`` when written, else ``(None, the client's state as read)`` —
         :data:`ops.UNREAD` when it was not read."""
         m = call.message
         key = m.keys[0]
         execute = self._store._writer.execute
-        version = execute("PRAGMA data_version").fetchone()[0]
-        if version != self._version:  # another connection committed: nothing kept holds
-            self._known.clear()
-            self._version = version
+        kept = self._store._known
         name = (call.tenant, key.kind.value, key.value)
-        known = self._known.pop(name, None)
+        known = kept.pop(name, None)
         found: Row | ops.Unread | None = ops.UNREAD
         if known is None:
             row = execute(
@@ -561,7 +540,7 @@ class _UsualRecord:
             if row["open_last_at_"] is None:
                 return None, row
             last_at = row["last_interaction_at"]
-            known = _Known(
+            known = KnownClient(
                 row["id"],
                 row["open_id_"],
                 as_dt(row["open_last_at_"]),
@@ -617,9 +596,9 @@ class _UsualRecord:
         if later:
             known.last_at = m.at
         known.open_last_at, known.open_last_hour = m.at, hour
-        if len(self._known) >= _KNOWN_MAX:
-            self._known.clear()
-        self._known[name] = known
+        if len(kept) >= KNOWN_MAX:
+            kept.clear()
+        kept[name] = known
         return (row, True), None
 
 
