@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -404,6 +405,29 @@ async def test_concurrent_writers_lose_and_duplicate_nothing(memory: Memory) -> 
         assert other.total_conversations == 1
     listed = await memory.clients(limit=100)
     assert len(listed.items) == 21
+
+
+@pytest.mark.parametrize("turns", [0, 1, 3, 10])
+async def test_a_cancelled_record_leaves_the_store_whole_and_working(
+    memory: Memory, turns: int
+) -> None:
+    """A caller cancelled at any point of its write: its message is stored whole or not at all,
+    the counters agree with what is stored, and the writes after it (and its retry) go on."""
+    phone = "573001112299"
+    await memory.record_message(phone, "user", "antes", external_id="c0")
+    task = asyncio.create_task(memory.record_message(phone, "user", "uno", external_id="c1"))
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    after = await memory.record_message(phone, "user", "dos", external_id="c2")
+    retry = await memory.record_message(phone, "user", "uno", external_id="c1")
+    assert after.created
+    history = await memory.history(phone, limit=10)
+    assert sorted(m.external_id for m in history.items if m.external_id) == ["c0", "c1", "c2"]
+    assert (await memory.client(phone)).total_messages == len(history.items) == 3
+    assert retry.message.content == "uno"
 
 
 async def test_concurrent_first_calls_are_stored_in_call_order(memory: Memory) -> None:

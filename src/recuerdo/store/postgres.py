@@ -69,6 +69,8 @@ class PostgresStore:
         self._batch_max = batch_max
         self._ids: dict[str, list[int]] = {}
         self._lanes: list[list[tuple[RecordCall, asyncio.Future[Any]]]] = [[] for _ in range(lanes)]
+        self._busy = [False] * lanes
+        self._conns: list[asyncpg.Connection | None] = [None] * lanes
         self._wakes: list[asyncio.Event] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._lookups: list[_Lookup] = []
@@ -102,7 +104,8 @@ class PostgresStore:
 
         Messages go through writer lanes instead: a client's messages always take the same lane
         (so they are stored in call order), and each lane commits what queued up while it was
-        busy as one set-based batch in one transaction (a few round trips for the lot)."""
+        busy as one set-based batch in one transaction (a few round trips for the lot). A call
+        that finds its lane idle makes the lane's call itself (see :meth:`_enqueue`)."""
         if self._closed:
             raise StorageError("the store is closed")
         if isinstance(factory, RecordCall):
@@ -113,6 +116,13 @@ class PostgresStore:
         return await self._transaction(factory)
 
     async def _enqueue(self, call: RecordCall) -> Any:
+        """Record ``call`` through its lane. When the lane is idle and nothing waits in it, the
+        caller sends its message itself on the lane's connection, without the lane task's
+        wake-up and its own wake-up after it (a lone caller's message: about 585 → 563 µs,
+        twelve rounds, twice); calls arriving meanwhile queue and the lane task sends them
+        next, in order. Such a caller, if cancelled while its message is on its way, may or may
+        not have stored it (the function commits as one statement: all of it or nothing; a
+        retry with the same external id is safe); a queued call is stored either way."""
         loop = asyncio.get_running_loop()
         if not self._tasks:
             self._wakes = [asyncio.Event() for _ in self._lanes]
@@ -122,34 +132,68 @@ class PostgresStore:
             ]
         key = call.message.keys[0]
         lane = zlib.crc32(f"{key.kind.value}:{key.value}".encode()) % len(self._lanes)
+        queue = self._lanes[lane]
+        if not queue and not self._busy[lane]:
+            self._busy[lane] = True
+            try:
+                return (await self._record_run([call], await self._lane_conn(lane)))[0]
+            except BaseException:
+                await self._drop_conn(lane)
+                raise
+            finally:
+                self._busy[lane] = False
+                if queue or self._closed:
+                    self._wakes[lane].set()
         future: asyncio.Future[Any] = loop.create_future()
-        self._lanes[lane].append((call, future))
+        queue.append((call, future))
         self._wakes[lane].set()
         return await future
 
     async def _lane(self, n: int) -> None:
+        """A lane's writer: sends what queued while the lane was busy. The lane keeps one
+        connection from the pool while it lives (taking one and giving it back per message
+        cost the pool's release task, another turn of the event loop); a failed call gives it
+        back and the next takes a fresh one."""
         queue, wake = self._lanes[n], self._wakes[n]
         while True:
             await wake.wait()
             wake.clear()
-            while queue:
+            while queue and not self._busy[n]:
                 batch = queue[: self._batch_max]
                 del queue[: self._batch_max]
                 calls = [call for call, _ in batch]
+                self._busy[n] = True
                 try:
-                    results = await self._record_run(calls)
+                    results = await self._record_run(calls, await self._lane_conn(n))
                 except Exception as exc:
+                    await self._drop_conn(n)
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc)
                     continue
+                finally:
+                    self._busy[n] = False
                 for (_, future), result in zip(batch, results, strict=True):
                     if not future.done():
                         future.set_result(result)
-            if self._closed:
+            if self._closed and not queue and not self._busy[n]:
+                await self._drop_conn(n)
                 return
 
-    async def _record_run(self, calls: Sequence[RecordCall]) -> list[tuple[Row, bool]]:
+    async def _lane_conn(self, n: int) -> asyncpg.Connection:
+        conn = self._conns[n]
+        if conn is None or conn.is_closed():
+            conn = self._conns[n] = await self._pool.acquire()
+        return conn
+
+    async def _drop_conn(self, n: int) -> None:
+        conn, self._conns[n] = self._conns[n], None
+        if conn is not None:
+            await self._pool.release(conn)
+
+    async def _record_run(
+        self, calls: Sequence[RecordCall], conn: asyncpg.Connection | None = None
+    ) -> list[tuple[Row, bool]]:
         """Record a lane's batch with the server-side function: one round trip for the lot,
         except the items it hands back ('slow'), which the Python operation records in order."""
         results: list[tuple[Row, bool]] = []
@@ -160,7 +204,7 @@ class PostgresStore:
             while j < len(calls) and calls[j].tenant == tenant:
                 j += 1
             run = calls[i:j]
-            answer = await self._retrying(partial(self._call_record_function, run))
+            answer = await self._retrying(partial(self._call_record_function, run, conn))
             for entry in answer:
                 status = entry["status"]
                 if status == "slow":
@@ -172,7 +216,9 @@ class PostgresStore:
                 i += 1
         return results
 
-    async def _call_record_function(self, run: Sequence[RecordCall]) -> list[dict[str, Any]]:
+    async def _call_record_function(
+        self, run: Sequence[RecordCall], conn: asyncpg.Connection | None = None
+    ) -> list[dict[str, Any]]:
         first = run[0]
         items = [
             {
@@ -190,15 +236,11 @@ class PostgresStore:
             for c in run
         ]
         now = max(c.now for c in run)
-        async with self._pool.acquire() as conn:
-            answer = await conn.fetchval(
-                "SELECT recuerdo_record($1, $2::jsonb, $3, $4)",
-                first.tenant,
-                items,
-                first.idle,
-                now,
-            )
-        return list(answer)
+        args = (first.tenant, items, first.idle, now)
+        if conn is not None:
+            return list(await conn.fetchval(_CALL_RECORD, *args))
+        async with self._pool.acquire() as pooled:
+            return list(await pooled.fetchval(_CALL_RECORD, *args))
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         delay = 0.005
@@ -323,6 +365,9 @@ class PostgresStore:
             for task in self._tasks:
                 await task
             await self._pool.close()
+
+
+_CALL_RECORD = "SELECT recuerdo_record($1, $2::jsonb, $3, $4)"
 
 
 def _positional(
