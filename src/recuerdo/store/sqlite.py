@@ -18,7 +18,7 @@ import operator
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -28,8 +28,9 @@ from recuerdo.errors import RecuerdoError, StorageError
 from recuerdo.model import Identifier
 from recuerdo.store import ops
 from recuerdo.store.query import NextIds, Op, Query, Row, StatementCache, Step
-from recuerdo.store.record_batch import KNOWN_MAX, Known, KnownClient, RecordCall, record_calls
-from recuerdo.store.rows import as_dt, compact_json, db_time, epoch_hour
+from recuerdo.store.record_batch import Known, RecordCall, record_calls
+from recuerdo.store.rows import compact_json
+from recuerdo.store.sqlite_usual import UsualRecord, time_text
 
 T = TypeVar("T")
 # A caller writing alone gives the event loop a turn before every this-many-th write (see
@@ -44,26 +45,7 @@ def _json(value: Any) -> str:
     return compact_json(value)
 
 
-# Formatting a datetime costs about 2 µs here, and a write formats the same instants again and
-# again (a message's time goes into its row, its conversation's and its client's; a batch's
-# "now" into every client row): recent texts are kept.
-_TIME_TEXTS: dict[datetime, str] = {}
-
-
-def _time_text(value: datetime) -> str:
-    if value.tzinfo is not UTC:
-        # Only UTC times are kept: two local times that differ only in ``fold`` (the repeated
-        # hour when clocks go back) compare equal, yet are different instants.
-        return db_time(value)
-    text = _TIME_TEXTS.get(value)
-    if text is None:
-        if len(_TIME_TEXTS) >= 4096:
-            _TIME_TEXTS.clear()
-        text = _TIME_TEXTS[value] = db_time(value)
-    return text
-
-
-_CONVERT: dict[type, Any] = {datetime: _time_text, dict: _json, list: _json, tuple: _json}
+_CONVERT: dict[type, Any] = {datetime: time_text, dict: _json, list: _json, tuple: _json}
 _NEEDS_CONVERT = frozenset(_CONVERT)
 
 
@@ -79,7 +61,7 @@ def _convert_column(values: tuple[Any, ...]) -> Sequence[Any]:
     if types.isdisjoint(_NEEDS_CONVERT):
         return values
     if types == {datetime}:
-        return list(map(_time_text, values))
+        return list(map(time_text, values))
     return _convert(values)
 
 
@@ -167,7 +149,7 @@ class SQLiteStore:
         self._busy = False  # a batch is being run (by the writer task or a leading caller)
         self._lone_task: asyncio.Task[Any] | None = None  # the task of the last lone write
         self._lone_writes = 0  # its lone writes in a row (see write)
-        self._usual: _UsualRecord | None = _UsualRecord(self)
+        self._usual: UsualRecord | None = UsualRecord(self)
         # Client states the last writes left (record_batch.KnownClient), so that a client's next
         # message needs no read. Valid while nothing else writes: any other write of this store
         # clears them, and so does a commit by another connection (PRAGMA data_version, read in
@@ -481,134 +463,6 @@ class SQLiteStore:
             await self._task
         self._writer.close()
         self._reader.close()
-
-
-class _UsualRecord:
-    """A lone ``record_message`` of the usual kind — a known client's new message that
-    continues its open conversation (:func:`ops.goes_on`) — written with its statements bound
-    by hand: the same statements :func:`ops.record` yields, in the same order, with the same
-    values, without a step, a parameter mapping and a converted copy of it per statement (a
-    lone caller's message spent more time in those than in its SQL). Anything else answers
-    ``None`` with what it read, and goes through :func:`ops.record`. The batch equivalence
-    tests compare both paths.
-
-    What it read and wrote of a client is kept (the store's :class:`KnownClient` states, which
-    batches keep too), so that the client's next message needs no read. Without the read, a
-    repeated external id is found by the unique index refusing the insert; that message then
-    goes the general way.
-    """
-
-    def __init__(self, store: SQLiteStore) -> None:
-        self._store = store
-        self._find = _text(ops.S_FIND_FOR_RECORD, "external_id tenant_id kind value")
-        self._stored = _text(ops.S_MESSAGE_BY_EXTERNAL, "client_id external_id")
-        self._queue_for_search = _text(ops.S_QUEUE_FOR_SEARCH, "id client_id")
-        self._insert = _text(
-            ops.S_INSERT_MESSAGE,
-            "client_id id conversation_id thread_id at role content content_type external_id "
-            "metadata",
-        )
-        self._continue = {
-            key: _text(stmt, "at hour client_id id" if key[1] else "at client_id id")
-            for key, stmt in ops.S_CONTINUE_CONVERSATION.items()
-        }
-        self._bump_same_hour = _text(
-            ops.S_BUMP_CLIENT_SAME_HOUR, "at at profile_name thread_id now client_id"
-        )
-        self._bump = _text(ops.S_BUMP_CLIENT, "at at at hour profile_name thread_id now client_id")
-
-    def record(self, call: RecordCall) -> tuple[tuple[Row, bool] | None, Row | ops.Unread | None]:
-        """``(result, None)`` when written, else ``(None, the client's state as read)`` —
-        :data:`ops.UNREAD` when it was not read."""
-        m = call.message
-        key = m.keys[0]
-        execute = self._store._writer.execute
-        kept = self._store._known
-        name = (call.tenant, key.kind.value, key.value)
-        known = kept.pop(name, None)
-        found: Row | ops.Unread | None = ops.UNREAD
-        if known is None:
-            row = execute(
-                self._find, (m.external_id, call.tenant, key.kind.value, key.value)
-            ).fetchone()
-            found = row
-            if row is None:  # a new client, or one found by another of its identifiers
-                return None, None
-            if row["stored_"]:
-                stored = execute(self._stored, (row["id"], m.external_id)).fetchone()
-                return (None, row) if stored is None else ((stored, False), None)
-            if row["open_last_at_"] is None:
-                return None, row
-            last_at = row["last_interaction_at"]
-            known = KnownClient(
-                row["id"],
-                row["open_id_"],
-                as_dt(row["open_last_at_"]),
-                row["open_thread_id_"],
-                row["open_last_hour_"],
-                row["active_hour"],
-                None if last_at is None else as_dt(last_at),
-                row["unindexed_from"],
-            )
-        if not ops.goes_on(known.open_last_at, known.open_thread, m.at, m.thread_id, call.idle):
-            return None, found
-        client_id = known.client_id
-        conversation_id = known.open_id
-        message_id = self._store._next_ids("messages", 1)[0]
-        row = ops.message_row(
-            m, client_id, message_id, conversation_id, m.thread_id or known.open_thread
-        )
-        at = _time_text(m.at)
-        try:
-            execute(
-                self._insert,
-                (
-                    client_id,
-                    message_id,
-                    conversation_id,
-                    row["thread_id"],
-                    at,
-                    m.role_code,
-                    m.content,
-                    m.content_type,
-                    m.external_id,
-                    m.metadata,  # JSON text already (EncodedJson)
-                ),
-            )
-        except sqlite3.IntegrityError:  # a repeated external id, unread: the general way
-            return None, ops.UNREAD
-        if not ops.queued(known.unindexed_from, message_id):
-            execute(self._queue_for_search, (message_id, client_id))
-            known.unindexed_from = message_id
-        hour = epoch_hour(m.at)
-        if hour == known.open_last_hour:
-            execute(self._continue[m.role, False], (at, client_id, conversation_id))
-        else:
-            execute(self._continue[m.role, True], (at, hour, client_id, conversation_id))
-        now = _time_text(call.now)
-        later = known.last_at is None or known.last_at < m.at
-        if ops.same_hour(known.active_hour, known.last_at, m.at):
-            execute(self._bump_same_hour, (at, at, m.profile_name, m.thread_id, now, client_id))
-        else:
-            execute(self._bump, (at, at, at, hour, m.profile_name, m.thread_id, now, client_id))
-            if later:
-                known.active_hour = hour
-        if later:
-            known.last_at = m.at
-        known.open_last_at, known.open_last_hour = m.at, hour
-        if len(kept) >= KNOWN_MAX:
-            kept.clear()
-        kept[name] = known
-        return (row, True), None
-
-
-def _text(stmt: Any, names: str) -> str:
-    """A statement's SQL text for positional values in ``names`` order (checked here, so that a
-    change to the statement cannot bind a value to the wrong parameter)."""
-    compiled = stmt.compile(dialect=sqlite_dialect.dialect(paramstyle="qmark"))
-    if tuple(compiled.positiontup or ()) != tuple(names.split()):
-        raise AssertionError(f"{compiled.string!r} takes {compiled.positiontup}, not {names}")
-    return str(compiled.string)
 
 
 def _translate(exc: Exception) -> Exception:
