@@ -45,9 +45,10 @@ _PENDING_COLUMNS = (
     "FROM clients c {hint}JOIN messages m ON m.client_id = c.id AND m.id >= c.unindexed_from "
     "WHERE c.unindexed_from IS NOT NULL AND NOT m.indexed"
 )
-# SQLite's planner does not see that the partial index is far smaller than the table, so it is
-# named.
-_SQLITE_QUEUE = "INDEXED BY ix_clients_search_queue "
+# SQLite's planner would scan every message in key order (for the ORDER BY) and look each
+# client up in the queue's index; the marked clients must come first, then their messages from
+# the mark on: the index is named and CROSS JOIN keeps that order.
+_SQLITE_QUEUE = "INDEXED BY ix_clients_search_queue CROSS "
 _CANDIDATE_COLUMNS = (
     "SELECT p.client_id, p.message_id, p.terms, m.conversation_id, m.at, m.role, m.metadata, "
     "c.customer_name, c.profile_name"
@@ -91,12 +92,10 @@ class FullText:
 
 FTS5 = FullText(
     name="fts5",
-    pending=sql(
-        _PENDING_COLUMNS.format(hint=_SQLITE_QUEUE) + " ORDER BY m.client_id, m.id LIMIT :limit"
-    ),
+    pending=sql(_PENDING_COLUMNS.format(hint=_SQLITE_QUEUE) + " ORDER BY c.id, m.id LIMIT :limit"),
     pending_of_client=sql(
         _PENDING_COLUMNS.format(hint=_SQLITE_QUEUE)
-        + " AND c.id = :client_id ORDER BY m.client_id, m.id LIMIT :limit"
+        + " AND c.id = :client_id ORDER BY c.id, m.id LIMIT :limit"
     ),
     has_pending=sql(_PENDING_COLUMNS.format(hint=_SQLITE_QUEUE) + " LIMIT 1"),
     has_pending_of_client=sql(
@@ -126,10 +125,10 @@ TSVECTOR = FullText(
     # Several workers may index at once: each takes rows the others have not locked.
     pending=sql(
         _PENDING_COLUMNS.format(hint="")
-        + " ORDER BY m.client_id, m.id LIMIT :limit FOR UPDATE OF m SKIP LOCKED"
+        + " ORDER BY c.id, m.id LIMIT :limit FOR UPDATE OF m SKIP LOCKED"
     ),
     pending_of_client=sql(
-        _PENDING_COLUMNS.format(hint="") + " AND c.id = :client_id ORDER BY m.client_id, m.id "
+        _PENDING_COLUMNS.format(hint="") + " AND c.id = :client_id ORDER BY c.id, m.id "
         "LIMIT :limit FOR UPDATE OF m SKIP LOCKED"
     ),
     has_pending=sql(_PENDING_COLUMNS.format(hint="") + " LIMIT 1"),
