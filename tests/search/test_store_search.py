@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
+from pathlib import Path
 
 import pytest
 
@@ -350,3 +351,32 @@ async def test_concurrent_indexers_index_each_message_once(memory: Memory) -> No
     assert doc_count == 53
     assert df["camiset"] == 43
     assert not await pending(memory)
+
+
+@pytest.mark.parametrize("name", ["pending", "pending_of_client", "has_pending"])
+def test_sqlite_reads_the_queue_from_the_marked_clients(tmp_path: Path, name: str) -> None:
+    """The indexer's queries start from the marked clients (the queue's partial index) and read
+    their messages from the mark on, in order: no scan of every message, no sort (a round runs
+    under the write lock; on a large database a scan would hold it for long)."""
+    import asyncio
+    import sqlite3
+
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+    path = tmp_path / "q.db"
+
+    async def create() -> None:
+        async with await Memory.open(f"sqlite:///{path}") as memory:
+            await memory.record_message(ANA, "user", "hola")
+
+    asyncio.run(create())
+    statement = getattr(search_ops.FTS5, name)
+    text = statement.compile(dialect=sqlite_dialect.dialect(paramstyle="qmark")).string
+    conn = sqlite3.connect(path)
+    try:
+        plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {text}", [1] * text.count("?"))]
+    finally:
+        conn.close()
+    assert "ix_clients_search_queue" in plan[0]
+    assert plan[1].startswith("SEARCH m USING PRIMARY KEY")
+    assert not any("TEMP B-TREE" in step or step.startswith("SCAN m") for step in plan)
