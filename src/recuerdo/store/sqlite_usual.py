@@ -146,15 +146,14 @@ class UsualRecord:
         else:
             execute(self._continue[m.role, True], (at, hour, client_id, conversation_id))
         now = time_text(call.now)
-        later = known.last_at is None or known.last_at < m.at
         if ops.same_hour(known.active_hour, known.last_at, m.at):
             execute(self._bump_same_hour, (at, at, m.profile_name, m.thread_id, now, client_id))
         else:
             execute(self._bump, (at, at, at, hour, m.profile_name, m.thread_id, now, client_id))
-            if later:
-                known.active_hour = hour
-        if later:
-            known.last_at = m.at
+        # Both bumps leave the client's activity at the later time and its hour (the hour is
+        # already that when it stays the same).
+        if known.last_at is None or known.last_at < m.at:
+            known.last_at, known.active_hour = m.at, hour
         known.open_last_at, known.open_last_hour = m.at, hour
         if len(kept) >= KNOWN_MAX:
             kept.clear()
